@@ -1,0 +1,77 @@
+"""The one place that answers "may this user do that to this complaint".
+
+Views, the API, the admin, tasks and services all call these predicates; the
+queryset form (for lists) lives in selectors.complaints_visible_to and must agree
+with can_view_complaint (a test checks both on the same data).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+
+from complaints import roles
+from complaints.workflow import TERMINAL_STATES
+
+if TYPE_CHECKING:
+    from complaints.models import Complaint
+
+
+def team_ids_of(user: Any) -> frozenset[int]:
+    """The ids of the teams the user belongs to, cached on the user per request."""
+    if not getattr(user, "is_authenticated", False) or roles.is_system(user):
+        return frozenset()
+    cached = getattr(user, "_team_ids", None)
+    if cached is None:
+        cached = frozenset(user.memberships.values_list("team_id", flat=True))
+        user._team_ids = cached
+    return cached
+
+
+def visibility_filter(user: Any) -> Q | None:
+    """A filter on Complaint for what `user` may see; None means everything."""
+    if roles.is_system(user) or roles.is_supervisor(user):
+        return None
+    if not getattr(user, "is_active", False):
+        return Q(pk__in=[])
+    teams = team_ids_of(user)
+    if roles.is_agent(user):
+        # Agents also see the untriaged intake (no team yet) so they can triage it.
+        return Q(team_id__in=teams) | Q(assignee_id=user.pk) | Q(team__isnull=True)
+    if roles.is_responder(user):
+        return Q(team_id__in=teams) | Q(assignee_id=user.pk)
+    return Q(pk__in=[])
+
+
+def can_view_complaint(user: Any, complaint: Complaint) -> bool:
+    if roles.is_system(user) or roles.is_supervisor(user):
+        return True
+    if not getattr(user, "is_active", False):
+        return False
+    if complaint.assignee_id is not None and complaint.assignee_id == user.pk:
+        return True
+    if roles.is_agent(user):
+        return complaint.team_id is None or complaint.team_id in team_ids_of(user)
+    if roles.is_responder(user):
+        return complaint.team_id in team_ids_of(user)
+    return False
+
+
+def can_edit_complaint(user: Any, complaint: Complaint) -> bool:
+    """Change its fields, add replies and notes (not its status: see workflow)."""
+    if complaint.status in TERMINAL_STATES:
+        return False
+    if roles.is_system(user):
+        return True
+    if not can_view_complaint(user, complaint):
+        return False
+    return roles.is_supervisor(user) or roles.is_agent(user) or roles.is_responder(user)
+
+
+def can_assign_to(actor: Any, assignee: Any) -> bool:
+    """An agent may only take a complaint for themself; supervisors and the system
+    may give it to anyone (the transition's condition checks team membership)."""
+    if roles.is_system(actor) or roles.is_supervisor(actor):
+        return True
+    return assignee is not None and assignee.pk == getattr(actor, "pk", None)

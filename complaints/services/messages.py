@@ -1,0 +1,75 @@
+"""Replies, internal notes and customer messages on a complaint's timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from complaints import permissions, roles
+from complaints.errors import ActionForbidden, InvalidInput, NotFound
+from complaints.models import Complaint, ComplaintEvent
+from complaints.services.base import locked, record_event, save_complaint, snapshot
+from complaints.workflow import ComplaintStatus
+
+Kind = ComplaintEvent.Kind
+
+
+def _check_may_write(actor: Any, complaint: Complaint) -> None:
+    if not permissions.can_view_complaint(actor, complaint):
+        raise NotFound()
+    if not permissions.can_edit_complaint(actor, complaint):
+        raise ActionForbidden(_("This complaint can no longer be changed."))
+
+
+def _text(body: str) -> str:
+    text = (body or "").strip()
+    if not text:
+        raise InvalidInput(_("The message is empty."))
+    if len(text) > 20000:
+        raise InvalidInput(_("The message is too long (at most 20,000 characters)."))
+    return text
+
+
+def complaint_add_note(*, complaint: Complaint, actor: Any, body: str) -> ComplaintEvent:
+    """An internal note: never shown to the customer."""
+    _check_may_write(actor, complaint)
+    return record_event(complaint, kind=Kind.NOTE_ADDED, actor=actor, body=_text(body))
+
+
+def complaint_reply(*, complaint: Complaint, actor: Any, body: str) -> ComplaintEvent:
+    """A reply to the customer; the first one stamps the first-response time."""
+    _check_may_write(actor, complaint)
+    text = _text(body)
+    with transaction.atomic():
+        if complaint.first_response_at is None:
+            with locked(complaint):
+                before = snapshot(complaint)
+                complaint.first_response_at = timezone.now()
+                save_complaint(complaint, actor=actor, reason=_("First response"), before=before)
+        event = record_event(
+            complaint, kind=Kind.REPLY_SENT, actor=actor, body=text, internal=False
+        )
+        from complaints import tasks
+
+        pk = event.pk
+        transaction.on_commit(lambda: tasks.reply_deliver.delay(pk), robust=True)
+    return event
+
+
+def complaint_record_customer_message(*, complaint: Complaint, body: str) -> ComplaintEvent:
+    """A message from the customer (tracking page, email reply): resumes a paused complaint."""
+    text = _text(body)
+    with transaction.atomic():
+        event = record_event(
+            complaint, kind=Kind.CUSTOMER_MESSAGE, actor=None, body=text, internal=False
+        )
+        if complaint.status == ComplaintStatus.AWAITING_CUSTOMER:
+            from complaints.services.transitions import complaint_resume
+
+            complaint_resume(
+                complaint=complaint, actor=roles.SYSTEM, reason=_("The customer answered.")
+            )
+    return event
