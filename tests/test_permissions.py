@@ -49,10 +49,13 @@ def test_system_sees_everything(spread):
 
 def test_available_transitions_follow_state_and_role(org, make_complaint):
     complaint = make_complaint("in_progress")
+
     def names(user):
         return {
-            r.name for r in selectors.complaint_available_transitions(complaint=complaint, user=user)
+            r.name
+            for r in selectors.complaint_available_transitions(complaint=complaint, user=user)
         }
+
     assert names(org.agent) == {"await_customer", "reassign", "release", "resolve", "merge"}
     assert names(org.agent2) == {"merge"}
     assert names(org.supervisor) == {"reassign", "release", "resolve", "merge"}

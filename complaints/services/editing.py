@@ -61,9 +61,7 @@ def complaint_update(
         if not changed:
             return []
         old = {f: before[f] for f in changed}
-        save_complaint(
-            complaint, actor=actor, reason=reason or _("Fields changed"), before=before
-        )
+        save_complaint(complaint, actor=actor, reason=reason or _("Fields changed"), before=before)
         record_event(
             complaint,
             kind=ComplaintEvent.Kind.FIELD_CHANGED,

@@ -84,9 +84,7 @@ def _perform(
                 )
             getattr(complaint, name)()
             history_reason = complaint.status_reason or str(rule.label)
-            changed = save_complaint(
-                complaint, actor=actor, reason=history_reason, before=before
-            )
+            changed = save_complaint(complaint, actor=actor, reason=history_reason, before=before)
             change = StatusChange.objects.create(
                 complaint=complaint,
                 transition=name,
