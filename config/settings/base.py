@@ -132,19 +132,23 @@ STORAGES = {
 # --- Email ----------------------------------------------------------------------------
 # EMAIL_URL: smtp://user:pass@host:587 (starttls with smtp+tls://, implicit TLS
 # with smtp+ssl://) or consolemail:// to print mail instead of sending it.
-_email = env.email_url("EMAIL_URL", default="consolemail://")
-_mailer_options = {}
-if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
-    _mailer_options = {
-        "host": _email.get("EMAIL_HOST", "localhost"),
-        "port": _email.get("EMAIL_PORT") or 25,
-        "username": _email.get("EMAIL_HOST_USER", ""),
-        "password": _email.get("EMAIL_HOST_PASSWORD", ""),
-        "use_tls": bool(_email.get("EMAIL_USE_TLS")),
-        "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
-        "timeout": env.int("EMAIL_TIMEOUT", default=30),
-    }
-MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _mailer_options}}
+def mailers_from_url(url: str) -> dict:
+    parsed = environ.Env.email_url_config(url)
+    options = {}
+    if parsed["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+        options = {
+            "host": parsed.get("EMAIL_HOST") or "localhost",
+            "port": parsed.get("EMAIL_PORT") or 25,
+            "username": parsed.get("EMAIL_HOST_USER", ""),
+            "password": parsed.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": bool(parsed.get("EMAIL_USE_TLS")),
+            "use_ssl": bool(parsed.get("EMAIL_USE_SSL")),
+            "timeout": env.int("EMAIL_TIMEOUT", default=30),
+        }
+    return {"default": {"BACKEND": parsed["EMAIL_BACKEND"], "OPTIONS": options}}
+
+
+MAILERS = mailers_from_url(env("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="complaints@localhost")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 

@@ -5,10 +5,13 @@ Differs from base only in environment values and hardening; passes
 """
 
 from .base import *  # noqa: F403
-from .base import STORAGES, env
+from .base import STORAGES, env, mailers_from_url
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one
+
+# A local MTA unless told otherwise; never the console backend in production.
+MAILERS = mailers_from_url(env("EMAIL_URL", default="smtp://localhost:25"))
 
 STORAGES = {
     **STORAGES,
@@ -23,5 +26,9 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is a lasting commitment of the whole domain to HTTPS: the operator
+    # opts in with SECURE_HSTS_PRELOAD=true; until then the reminder is silenced.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
