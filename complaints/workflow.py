@@ -166,7 +166,7 @@ class Rule:
     permission: Callable[[Complaint, Any], bool]
     who: Promise  # who may, in words, for a refusal message
     conditions: list[Callable[[Complaint], bool]] = field(default_factory=list)
-    # The inputs the transition needs from the actor, for forms and the API.
+    # The keyword arguments its service takes besides complaint and actor (forms, API).
     inputs: tuple[str, ...] = ()
 
 
@@ -181,7 +181,7 @@ TRANSITIONS: dict[str, Rule] = {
             by_system_agent_or_supervisor,
             _("agents, supervisors and the system"),
             [has_category_and_priority],
-            ("category", "priority", "product", "team"),
+            ("category", "priority", "product", "team", "reason"),
         ),
         Rule(
             "assign",
@@ -191,7 +191,7 @@ TRANSITIONS: dict[str, Rule] = {
             by_system_agent_or_supervisor,
             _("supervisors and the system; an agent claims for themself"),
             [has_assignee_in_team],
-            ("assignee",),
+            ("assignee", "team", "reason"),
         ),
         Rule(
             "start",
@@ -209,7 +209,7 @@ TRANSITIONS: dict[str, Rule] = {
             by_assignee,
             _("the assignee"),
             [has_reason],
-            ("reason",),
+            ("question",),
         ),
         Rule(
             "resume",
@@ -218,6 +218,7 @@ TRANSITIONS: dict[str, Rule] = {
             S.IN_PROGRESS,
             by_assignee_or_system,
             _("the assignee and the system"),
+            inputs=("reason",),
         ),
         Rule(
             "reassign",
@@ -247,7 +248,7 @@ TRANSITIONS: dict[str, Rule] = {
             by_assignee_or_supervisor,
             _("the assignee and supervisors"),
             [has_resolution, has_remedy_decision],
-            ("resolution_summary", "root_cause", "remedy_decision"),
+            ("summary", "root_cause", "remedy"),
         ),
         Rule(
             "close",
@@ -287,7 +288,7 @@ TRANSITIONS: dict[str, Rule] = {
             by_agent_or_supervisor,
             _("agents and supervisors"),
             [has_open_merge_target],
-            ("merged_into", "reason"),
+            ("target", "reason"),
         ),
     ]
 }

@@ -3,8 +3,10 @@ from complaints.models.complaint import Channel, Complaint, Demand, RootCause
 from complaints.models.customer import Customer, CustomerExternalId
 from complaints.models.org import Team, TeamMembership, User
 from complaints.models.timeline import ComplaintEvent, StatusChange
+from complaints.models.workspace import Attachment, Notification, Presence, SavedFilter
 
 __all__ = [
+    "Attachment",
     "Category",
     "Channel",
     "Complaint",
@@ -12,9 +14,12 @@ __all__ = [
     "Customer",
     "CustomerExternalId",
     "Demand",
+    "Notification",
+    "Presence",
     "Priority",
     "Product",
     "RootCause",
+    "SavedFilter",
     "StatusChange",
     "Team",
     "TeamMembership",

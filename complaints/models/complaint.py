@@ -149,6 +149,9 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
 
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    # Deadlines of the SLA clock; moved later while the clock is paused (awaiting customer).
+    response_due_at = models.DateTimeField(_("respond by"), null=True, blank=True, db_index=True)
+    resolution_due_at = models.DateTimeField(_("resolve by"), null=True, blank=True, db_index=True)
     awaiting_since = models.DateTimeField(_("awaiting customer since"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)

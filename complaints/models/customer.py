@@ -47,6 +47,7 @@ class CustomerExternalId(models.Model):
     )
     system = models.CharField(_("system"), max_length=50)
     value = models.CharField(_("id"), max_length=200)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("external id")

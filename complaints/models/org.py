@@ -21,6 +21,8 @@ class User(AbstractUser):
     is_away = models.BooleanField(
         _("away"), default=False, help_text=_("Away agents get no automatic assignments.")
     )
+    # Role, team and activation changes are audited; secrets and log-in times are not.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"], m2m_fields=["groups"])
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from complaints import permissions, roles
 from complaints.errors import ActionForbidden, InvalidInput, NotFound
-from complaints.models import Complaint, ComplaintEvent
+from complaints.models import Complaint, ComplaintEvent, Notification
+from complaints.services import inapp
 from complaints.services.base import locked, record_event, save_complaint, snapshot
 from complaints.workflow import ComplaintStatus
 
@@ -36,7 +37,21 @@ def _text(body: str) -> str:
 def complaint_add_note(*, complaint: Complaint, actor: Any, body: str) -> ComplaintEvent:
     """An internal note: never shown to the customer."""
     _check_may_write(actor, complaint)
-    return record_event(complaint, kind=Kind.NOTE_ADDED, actor=actor, body=_text(body))
+    text = _text(body)
+    with transaction.atomic():
+        event = record_event(complaint, kind=Kind.NOTE_ADDED, actor=actor, body=text)
+        for user in inapp.mentioned_users(text):
+            if user.pk != getattr(actor, "pk", None) and permissions.can_view_complaint(
+                user, complaint
+            ):
+                inapp.notify(
+                    user=user,
+                    kind=Notification.Kind.MENTIONED,
+                    complaint=complaint,
+                    text=_("%(actor)s mentioned you on %(number)s")
+                    % {"actor": actor, "number": complaint.tracking_number},
+                )
+    return event
 
 
 def complaint_reply(*, complaint: Complaint, actor: Any, body: str) -> ComplaintEvent:
@@ -66,6 +81,13 @@ def complaint_record_customer_message(*, complaint: Complaint, body: str) -> Com
         event = record_event(
             complaint, kind=Kind.CUSTOMER_MESSAGE, actor=None, body=text, internal=False
         )
+        if complaint.assignee_id is not None:
+            inapp.notify(
+                user=complaint.assignee,
+                kind=Notification.Kind.CUSTOMER_MESSAGE,
+                complaint=complaint,
+                text=_("The customer wrote on %(number)s") % {"number": complaint.tracking_number},
+            )
         if complaint.status == ComplaintStatus.AWAITING_CUSTOMER:
             from complaints.services.transitions import complaint_resume
 

@@ -24,7 +24,8 @@ from complaints.errors import (
     ServiceError,
     TransitionRefused,
 )
-from complaints.models import Complaint, ComplaintEvent, RootCause, StatusChange
+from complaints.models import Complaint, ComplaintEvent, Notification, RootCause, StatusChange
+from complaints.services import inapp, sla
 from complaints.services.base import (
     actor_user,
     display_value,
@@ -74,6 +75,8 @@ def _perform(
                     % {"who": rule.who, "action": rule.label}
                 )
             complaint.status_reason = (reason or "").strip()
+            if from_status == ComplaintStatus.AWAITING_CUSTOMER:
+                sla.resume_clock(complaint, timezone.now())
             if stage is not None:
                 stage(complaint)
             failed = failed_conditions(complaint, name)
@@ -133,6 +136,21 @@ def _queue_notification(change: StatusChange) -> None:
     transaction.on_commit(lambda: tasks.status_change_notify.delay(pk), robust=True)
 
 
+def _tell_new_assignee(actor: Any) -> Callable[[Complaint, StatusChange], None]:
+    def after(complaint: Complaint, change: StatusChange) -> None:
+        assignee = complaint.assignee
+        if assignee is not None and assignee.pk != getattr(actor, "pk", None):
+            inapp.notify(
+                user=assignee,
+                kind=Notification.Kind.ASSIGNED,
+                complaint=complaint,
+                text=_("%(number)s was assigned to you: %(title)s")
+                % {"number": complaint.tracking_number, "title": complaint.title},
+            )
+
+    return after
+
+
 def _require_text(value: str | None, message: str) -> str:
     text = (value or "").strip()
     if not text:
@@ -161,6 +179,7 @@ def complaint_triage(
         chosen = team or (category.default_team if category is not None else None)
         if chosen is not None:
             c.team = chosen
+        sla.set_deadlines(c)
 
     return _perform(complaint=complaint, name="triage", actor=actor, reason=reason, stage=stage)
 
@@ -184,6 +203,7 @@ def complaint_assign(
         stage=stage,
         event_kind=Kind.ASSIGNED,
         event_data={"assignee": {"id": assignee.pk, "name": str(assignee)}},
+        after=_tell_new_assignee(actor),
     )
 
 
@@ -240,6 +260,7 @@ def complaint_reassign(*, complaint: Complaint, actor: Any, assignee, reason: st
             "from_assignee": {"id": previous.pk, "name": str(previous)} if previous else None,
             "assignee": {"id": assignee.pk, "name": str(assignee)},
         },
+        after=_tell_new_assignee(actor),
     )
 
 
@@ -353,4 +374,10 @@ def complaint_transition(
         service = SERVICES[name]
     except KeyError:
         raise InvalidInput(_("Unknown action: %(name)s.") % {"name": name}) from None
+    unexpected = set(inputs) - set(rule_for(name).inputs)
+    if unexpected:
+        raise InvalidInput(
+            _("“%(action)s” does not take: %(fields)s.")
+            % {"action": rule_for(name).label, "fields": ", ".join(sorted(unexpected))}
+        )
     return service(complaint=complaint, actor=actor, **inputs)

@@ -129,6 +129,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+
 # --- Email ----------------------------------------------------------------------------
 # EMAIL_URL: smtp://user:pass@host:587 (starttls with smtp+tls://, implicit TLS
 # with smtp+ssl://) or consolemail:// to print mail instead of sending it.

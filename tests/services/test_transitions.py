@@ -402,3 +402,22 @@ def test_failed_mail_does_not_undo_the_transition(
             complaint=complaint, actor=org.agent, summary="x", root_cause="other", remedy="none"
         )
     assert Complaint.objects.get(pk=complaint.pk).status == "resolved"
+
+
+@pytest.mark.parametrize("name", sorted(TRANSITIONS))
+def test_rule_inputs_match_the_service_signature(name):
+    import inspect
+
+    params = set(inspect.signature(t.SERVICES[name]).parameters) - {"complaint", "actor"}
+    assert set(TRANSITIONS[name].inputs) == params
+
+
+def test_transition_by_name_refuses_unknown_inputs(org, make_complaint):
+    complaint = make_complaint("assigned")
+    with pytest.raises(InvalidInput) as err:
+        t.complaint_transition(complaint=complaint, actor=org.agent, name="start", status="closed")
+    assert "status" in str(err.value)
+    with pytest.raises(InvalidInput):
+        t.complaint_transition(complaint=complaint, actor=org.agent, name="explode")
+    t.complaint_transition(complaint=complaint, actor=org.agent, name="start")
+    assert complaint.status == "in_progress"
