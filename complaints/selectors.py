@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from complaints import permissions
+from complaints import permissions, roles
 from complaints.errors import NotFound
 from complaints.models import Complaint, ComplaintEvent, StatusChange
-from complaints.workflow import TRANSITIONS, Rule
+from complaints.workflow import OPEN_STATES, TRANSITIONS, Rule
+from complaints.workflow import ComplaintStatus as S
 
 
 def complaints_visible_to(user: Any) -> QuerySet[Complaint]:
@@ -51,3 +56,73 @@ def complaint_status_changes(*, complaint: Complaint) -> QuerySet[StatusChange]:
 def complaint_timeline(*, complaint: Complaint, include_internal: bool) -> QuerySet[ComplaintEvent]:
     qs = complaint.events.select_related("actor").order_by("created_at", "pk")
     return qs if include_internal else qs.filter(is_internal=False)
+
+
+# --- Queues ---------------------------------------------------------------------------
+
+DUE_SOON = timedelta(hours=4)
+
+
+@dataclass(frozen=True)
+class Queue:
+    slug: str
+    label: Any
+    supervisors_only: bool = False
+
+
+QUEUES = [
+    Queue("mine", _("My complaints")),
+    Queue("team", _("My team's queue")),
+    Queue("unassigned", _("Unassigned")),
+    Queue("due", _("Due soon / overdue")),
+    Queue("awaiting", _("Awaiting customer")),
+    Queue("escalated", _("Escalated")),
+    Queue("all", _("All complaints"), supervisors_only=True),
+]
+QUEUES_BY_SLUG = {q.slug: q for q in QUEUES}
+
+
+def queues_for(user: Any) -> list[Queue]:
+    return [q for q in QUEUES if not q.supervisors_only or roles.is_supervisor(user)]
+
+
+def _queue_condition(slug: str, user: Any, now) -> Q:
+    open_ = Q(status__in=list(OPEN_STATES))
+    if slug == "mine":
+        return open_ & Q(assignee_id=user.pk)
+    if slug == "team":
+        return open_ & Q(team_id__in=permissions.team_ids_of(user))
+    if slug == "unassigned":
+        return Q(status__in=[S.NEW, S.TRIAGED, S.REOPENED])
+    if slug == "due":
+        return open_ & ~Q(status=S.AWAITING_CUSTOMER) & Q(resolution_due_at__lte=now + DUE_SOON)
+    if slug == "awaiting":
+        return Q(status=S.AWAITING_CUSTOMER)
+    if slug == "escalated":
+        return open_ & Q(escalation_level__gt=0)
+    if slug == "all":
+        return Q()
+    raise NotFound()
+
+
+def queue_complaints(*, user: Any, slug: str) -> QuerySet[Complaint]:
+    """The queue's complaints with what a row shows, soonest deadline first."""
+    queue = QUEUES_BY_SLUG.get(slug)
+    if queue is None or queue not in queues_for(user):
+        raise NotFound()
+    return (
+        complaints_visible_to(user)
+        .filter(_queue_condition(slug, user, timezone.now()))
+        .select_related("customer", "category", "product", "priority", "team", "assignee")
+        .order_by(F("resolution_due_at").asc(nulls_last=True), "priority__level", "received_at")
+    )
+
+
+def queue_counts(user: Any) -> dict[str, int]:
+    """Every queue's size in one query."""
+    now = timezone.now()
+    queues = queues_for(user)
+    counts = complaints_visible_to(user).aggregate(
+        **{q.slug: Count("pk", filter=_queue_condition(q.slug, user, now)) for q in queues}
+    )
+    return {q.slug: counts[q.slug] for q in queues}

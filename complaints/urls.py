@@ -1,10 +1,5 @@
-from django.urls import path
-
-from complaints.views import staff
+from complaints.views import detail, queues, workbench
 
 app_name = "complaints"
 
-urlpatterns = [
-    path("", staff.home, name="staff-home"),
-    path("complaints/<int:pk>/", staff.detail, name="staff-detail"),
-]
+urlpatterns = [*queues.urlpatterns, *detail.urlpatterns, *workbench.urlpatterns]

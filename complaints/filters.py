@@ -1,0 +1,115 @@
+"""FilterSets shared by the staff queues and the API."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from complaints.contacts import normalize_email, normalize_phone
+from complaints.models import Category, Channel, Complaint, Priority, Product, Team, User
+from complaints.tracking import clean_tracking_number
+from complaints.workflow import ComplaintStatus
+
+
+def _descendant_ids(category: Category) -> list[int]:
+    """The category and all its descendants (a category filter includes sub-categories)."""
+    ids, frontier = [category.pk], [category.pk]
+    while frontier:
+        frontier = list(
+            Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+        )
+        frontier = [pk for pk in frontier if pk not in ids]
+        ids.extend(frontier)
+    return ids
+
+
+class ComplaintFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_text",
+        widget=forms.TextInput(attrs={"placeholder": _("Tracking number, title, phone, email…")}),
+    )
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=ComplaintStatus.choices)
+    priority = django_filters.ModelMultipleChoiceFilter(
+        label=_("Priority"), queryset=Priority.objects.all()
+    )
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"),
+        queryset=Category.objects.select_related("parent__parent"),
+        method="filter_category",
+    )
+    product = django_filters.ModelChoiceFilter(label=_("Product"), queryset=Product.objects.all())
+    channel = django_filters.MultipleChoiceFilter(label=_("Channel"), choices=Channel.choices)
+    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
+    assignee = django_filters.ModelChoiceFilter(
+        label=_("Assignee"), queryset=User.objects.filter(is_active=True).order_by("username")
+    )
+    received_after = django_filters.DateFilter(
+        label=_("Received from"),
+        field_name="received_at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    received_before = django_filters.DateFilter(
+        label=_("Received until"),
+        field_name="received_at",
+        lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    escalation_level = django_filters.NumberFilter(
+        label=_("Escalation level at least"), field_name="escalation_level", lookup_expr="gte"
+    )
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(
+            ("resolution_due_at", "due"),
+            ("received_at", "received"),
+            ("priority__level", "priority"),
+            ("status", "status"),
+            ("tracking_number", "number"),
+            ("title", "title"),
+            ("assignee__username", "assignee"),
+            ("updated_at", "updated"),
+        ),
+        field_labels={
+            "resolution_due_at": _("Due"),
+            "received_at": _("Received"),
+            "priority__level": _("Priority"),
+            "status": _("Status"),
+            "tracking_number": _("Tracking number"),
+            "title": _("Title"),
+            "assignee__username": _("Assignee"),
+            "updated_at": _("Last change"),
+        },
+    )
+
+    class Meta:
+        model = Complaint
+        fields: list[str] = []
+
+    def filter_category(self, queryset, name, value):
+        return queryset.filter(category_id__in=_descendant_ids(value)) if value else queryset
+
+    def filter_text(self, queryset, name, value):
+        text = (value or "").strip()[:200]
+        if not text:
+            return queryset
+        number = clean_tracking_number(text)
+        if number:
+            return queryset.filter(tracking_number=number)
+        condition = (
+            Q(tracking_number__icontains=text)
+            | Q(title__icontains=text)
+            | Q(description__icontains=text)
+            | Q(order_number__iexact=text)
+            | Q(customer__name__icontains=text)
+        )
+        if "@" in text:
+            condition |= Q(customer__email=normalize_email(text))
+        digits = sum(ch.isdigit() for ch in text)
+        if digits >= 6:
+            phone = normalize_phone(text)
+            condition |= Q(customer__phone=phone) | Q(customer__phone__endswith=phone[-8:])
+        return queryset.filter(condition)

@@ -1,0 +1,54 @@
+"""The queues: lists of complaints with filters, sorting and pagination."""
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import path
+
+from complaints import selectors
+from complaints.errors import NotFound
+from complaints.filters import ComplaintFilter
+from complaints.models import SavedFilter
+from complaints.views.common import staff_required
+
+PAGE_SIZES = (25, 50, 100)
+
+
+def _page_size(request) -> int:
+    try:
+        size = int(request.GET.get("size", 50))
+    except ValueError:
+        return 50
+    return size if size in PAGE_SIZES else 50
+
+
+@staff_required
+def queue(request, slug: str = "mine"):
+    try:
+        complaints = selectors.queue_complaints(user=request.user, slug=slug)
+    except NotFound:
+        raise Http404 from None
+    filterset = ComplaintFilter(request.GET or None, queryset=complaints)
+    rows = filterset.qs if filterset.is_bound and filterset.is_valid() else complaints
+    paginator = Paginator(rows, _page_size(request))
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "current_queue": slug,
+        "queue": selectors.QUEUES_BY_SLUG[slug],
+        "filter": filterset,
+        "page": page,
+        "page_sizes": PAGE_SIZES,
+        "saved_filters": SavedFilter.objects.filter(user=request.user, queue=slug),
+    }
+    template = (
+        "complaints/staff/_queue_table.html"
+        if request.htmx and not request.htmx.boosted
+        else "complaints/staff/queue.html"
+    )
+    return render(request, template, context)
+
+
+urlpatterns = [
+    path("", queue, name="staff-home"),
+    path("queue/<slug:slug>/", queue, name="staff-queue"),
+]
