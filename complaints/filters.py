@@ -89,6 +89,21 @@ class ComplaintFilter(django_filters.FilterSet):
         model = Complaint
         fields: list[str] = []
 
+    # Shown in the queue's first row; the others fold under "More filters".
+    primary = ("q", "status", "priority", "category")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.form.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.SelectMultiple):
+                field.widget = forms.CheckboxSelectMultiple(choices=widget.choices)
+                field.widget.choices = field.choices
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select form-select-sm")
+            else:
+                widget.attrs.setdefault("class", "form-control form-control-sm")
+
     def filter_category(self, queryset, name, value):
         return queryset.filter(category_id__in=_descendant_ids(value)) if value else queryset
 
