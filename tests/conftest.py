@@ -47,8 +47,28 @@ class Org:
         self.p3 = priority("P3")
 
 
+def ensure_reference_data() -> None:
+    """The role groups and priority grades come from migration 0002. Tests that
+    really commit (transaction=True, live_server) empty every table afterwards, so
+    recreate them for whichever test comes next."""
+    from django.contrib.auth.models import Group
+
+    from complaints.models import Priority
+
+    for name in roles.ALL_ROLES:
+        Group.objects.get_or_create(name=name)
+    for code, level, name in (
+        ("P1", 1, "Critical"),
+        ("P2", 2, "High"),
+        ("P3", 3, "Normal"),
+        ("P4", 4, "Low"),
+    ):
+        Priority.objects.get_or_create(code=code, defaults={"level": level, "name": name})
+
+
 @pytest.fixture
 def org(db) -> Org:
+    ensure_reference_data()
     return Org()
 
 

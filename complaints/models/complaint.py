@@ -232,6 +232,9 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
 
     @transition(**_rule_kwargs("reopen"))
     def reopen(self) -> None:
+        # Second handling starts from the queue: someone is assigned again (the
+        # timeline keeps who handled it before).
+        self.assignee = None
         self.reopen_count += 1
         self.resolved_at = None
         self.closed_at = None

@@ -75,23 +75,54 @@ def complaint_reply(*, complaint: Complaint, actor: Any, body: str) -> Complaint
 
 
 def complaint_record_customer_message(*, complaint: Complaint, body: str) -> ComplaintEvent:
-    """A message from the customer (tracking page, email reply): resumes a paused complaint."""
+    """A message from the customer (tracking page, email reply).
+
+    It resumes a complaint waiting for the customer and reopens a resolved one (or a
+    closed one within the reopen window); on a merged complaint it lands on the
+    complaint it was merged into as well.
+    """
     text = _text(body)
     with transaction.atomic():
         event = record_event(
             complaint, kind=Kind.CUSTOMER_MESSAGE, actor=None, body=text, internal=False
         )
-        if complaint.assignee_id is not None:
-            inapp.notify(
-                user=complaint.assignee,
-                kind=Notification.Kind.CUSTOMER_MESSAGE,
-                complaint=complaint,
-                text=_("The customer wrote on %(number)s") % {"number": complaint.tracking_number},
+        target = complaint
+        if complaint.status == ComplaintStatus.MERGED and complaint.merged_into_id:
+            target = complaint.merged_into
+            while target.status == ComplaintStatus.MERGED and target.merged_into_id:
+                target = target.merged_into
+            event = record_event(
+                target,
+                kind=Kind.CUSTOMER_MESSAGE,
+                actor=None,
+                body=text,
+                internal=False,
+                data={"via": complaint.tracking_number},
             )
-        if complaint.status == ComplaintStatus.AWAITING_CUSTOMER:
-            from complaints.services.transitions import complaint_resume
-
-            complaint_resume(
-                complaint=complaint, actor=roles.SYSTEM, reason=_("The customer answered.")
+        _react_to_customer(target)
+        if target.assignee_id is not None:
+            inapp.notify(
+                user=target.assignee,
+                kind=Notification.Kind.CUSTOMER_MESSAGE,
+                complaint=target,
+                text=_("The customer wrote on %(number)s") % {"number": target.tracking_number},
             )
     return event
+
+
+def _react_to_customer(complaint: Complaint) -> None:
+    from complaints.services.transitions import complaint_reopen, complaint_resume
+    from complaints.workflow import is_within_reopen_window
+
+    if complaint.status == ComplaintStatus.AWAITING_CUSTOMER:
+        complaint_resume(
+            complaint=complaint, actor=roles.SYSTEM, reason=_("The customer answered.")
+        )
+    elif complaint.status == ComplaintStatus.RESOLVED or (
+        complaint.status == ComplaintStatus.CLOSED and is_within_reopen_window(complaint)
+    ):
+        complaint_reopen(
+            complaint=complaint,
+            actor=roles.SYSTEM,
+            reason=_("The customer wrote again after the resolution."),
+        )
