@@ -94,7 +94,7 @@ class ComplaintFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, field in self.form.fields.items():
+        for field in self.form.fields.values():
             widget = field.widget
             if isinstance(widget, forms.SelectMultiple):
                 field.widget = forms.CheckboxSelectMultiple(choices=widget.choices)
