@@ -11,9 +11,17 @@ class ServiceError(Exception):
     code = "invalid"
     default_message = _("The request could not be carried out.")
 
-    def __init__(self, message: str | None = None, *, reasons: list[str] | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        reasons: list[str] | None = None,
+        fields: dict[str, list[str]] | None = None,
+    ):
         self.message = str(message or self.default_message)
         self.reasons = list(reasons or [])
+        # Per-field messages for forms and API clients ({"email": ["…"]}).
+        self.fields = {k: [str(m) for m in v] for k, v in (fields or {}).items()}
         super().__init__(self.message)
 
     def __str__(self) -> str:

@@ -110,11 +110,16 @@ def queue_complaints(*, user: Any, slug: str) -> QuerySet[Complaint]:
     queue = QUEUES_BY_SLUG.get(slug)
     if queue is None or queue not in queues_for(user):
         raise NotFound()
-    return (
+    qs = (
         complaints_visible_to(user)
         .filter(_queue_condition(slug, user, timezone.now()))
         .select_related("customer", "category", "product", "priority", "team", "assignee")
-        .order_by(F("resolution_due_at").asc(nulls_last=True), "priority__level", "received_at")
+    )
+    if slug == "all":
+        # Mostly finished work: the newest first.
+        return qs.order_by("-received_at", "-pk")
+    return qs.order_by(
+        F("resolution_due_at").asc(nulls_last=True), "priority__level", "received_at"
     )
 
 

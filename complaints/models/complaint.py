@@ -146,6 +146,15 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         related_name="merged_complaints",
     )
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    # A new complaint about a problem the customer complained about before (closed).
+    repeat_of = models.ForeignKey(
+        "self",
+        verbose_name=_("repeat of"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="repeats",
+    )
 
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)

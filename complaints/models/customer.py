@@ -21,6 +21,15 @@ class Customer(models.Model):
     tier = models.CharField(_("tier"), max_length=20, choices=Tier, default=Tier.STANDARD)
     language = models.CharField(_("language"), max_length=10, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Set when an agent merged this record into another (the same person).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_customers",
+    )
     history = HistoricalRecords()
 
     class Meta:

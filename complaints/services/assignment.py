@@ -59,10 +59,12 @@ def pick_agent(team: Team):
         .first()
     )
     last = ((last_event or {}).get("assignee") or {}).get("id")
-    ids = [a.pk for a in agents]
-    if last in ids:
-        return agents[(ids.index(last) + 1) % len(agents)]
-    return agents[0]
+    if last is None:
+        return agents[0]
+    # The next available agent after the last one in id order, even if the last one
+    # has gone away or left the team since.
+    after = [a for a in agents if a.pk > last]
+    return after[0] if after else agents[0]
 
 
 def complaint_auto_assign(*, complaint: Complaint, actor: Any = roles.SYSTEM):

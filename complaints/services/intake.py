@@ -5,13 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints.contacts import normalize_email, normalize_phone
 from complaints.errors import InvalidInput
-from complaints.models import Channel, Complaint, ComplaintEvent, Customer, Demand, StatusChange
+from complaints.models import (
+    Channel,
+    Complaint,
+    ComplaintEvent,
+    Customer,
+    CustomerExternalId,
+    Demand,
+    StatusChange,
+)
 from complaints.services.base import actor_user, record_event
 from complaints.tracking import new_tracking_number
 
@@ -139,3 +149,93 @@ def complaint_create(
         pk = complaint.pk
         transaction.on_commit(lambda: tasks.complaint_acknowledge.delay(pk), robust=True)
     return complaint
+
+
+MAX_DESCRIPTION = 10000
+
+
+def _title_from(description: str) -> str:
+    first = next((line.strip() for line in description.splitlines() if line.strip()), "")
+    return first if len(first) <= 60 else first[:59] + "…"
+
+
+def complaint_submit(
+    *,
+    channel: str,
+    description: str,
+    demand: str,
+    name: str = "",
+    phone: str = "",
+    email: str = "",
+    external_system: str = "",
+    external_id: str = "",
+    title: str = "",
+    demand_detail: str = "",
+    order_number: str = "",
+    product=None,
+    language: str = "",
+    actor: Any = None,
+    received_at: datetime | None = None,
+) -> Complaint:
+    """A complaint as a customer or a connector submits it (public form, API, email):
+    validate every field with its own message, find or create the customer, create.
+
+    Raises InvalidInput with `fields` {field: [messages]} when anything is wrong.
+    """
+    errors: dict[str, list[str]] = {}
+    description = (description or "").strip()
+    phone_n, email_n = normalize_phone(phone), normalize_email(email)
+    if not description:
+        errors.setdefault("description", []).append(_("Describe what happened."))
+    elif len(description) > MAX_DESCRIPTION:
+        errors.setdefault("description", []).append(
+            _("Please keep the description under %(n)d characters.") % {"n": MAX_DESCRIPTION}
+        )
+    if (phone and not phone_n) or (phone_n and not 8 <= len(phone_n) - 1 <= 15):
+        errors.setdefault("phone", []).append(_("This does not look like a phone number."))
+    if email:
+        try:
+            validate_email(email_n)
+        except ValidationError:
+            errors.setdefault("email", []).append(_("Enter a valid email address."))
+    if not phone_n and not email_n and not external_id:
+        errors.setdefault("phone", []).append(
+            _("Give a phone number or an email address so we can reach you.")
+        )
+    if demand not in Demand.values:
+        errors.setdefault("demand", []).append(_("Choose what you would like us to do."))
+    if channel not in Channel.values:
+        errors.setdefault("channel", []).append(_("Unknown channel."))
+    if len((name or "").strip()) > 200:
+        errors.setdefault("name", []).append(_("The name is too long."))
+    if len((order_number or "").strip()) > 64:
+        errors.setdefault("order_number", []).append(_("The order number is too long."))
+    if errors:
+        raise InvalidInput(_("Please correct the marked fields."), fields=errors)
+
+    with transaction.atomic():
+        customer = customer_find_or_create(
+            name=name,
+            phone=phone_n,
+            email=email_n,
+            language=language,
+        )
+        if external_system and external_id:
+            CustomerExternalId.objects.get_or_create(
+                system=external_system[:50],
+                value=external_id[:200],
+                defaults={"customer": customer},
+            )
+        return complaint_create(
+            actor=actor,
+            channel=channel,
+            customer=customer,
+            title=(title or "").strip()[:200] or _title_from(description),
+            description=description,
+            demand=demand,
+            demand_detail=demand_detail,
+            order_number=order_number,
+            product=product,
+            language=language,
+            received_at=received_at,
+        )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, make_msgid
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from complaints.models import Complaint, ComplaintEvent, StatusChange
+from complaints.models import Complaint, ComplaintEvent, MailThread, StatusChange
 from complaints.workflow import ComplaintStatus
 
 log = logging.getLogger(__name__)
@@ -33,12 +33,24 @@ def _language(complaint: Complaint) -> str:
     return lang if lang in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-def _send(complaint: Complaint, subject: str, body: str) -> bool:
+def _send(complaint: Complaint, subject: str, body: str, *, automatic: bool = True) -> bool:
+    """Mail the customer, threading it: our Message-ID is remembered so their reply
+    (In-Reply-To/References) lands on this complaint."""
     address = complaint.customer.email
     if not address:
         return False
-    message = EmailMessage(subject=subject, body=body, to=[address])
-    message.extra_headers["X-Complaint-Tracking"] = complaint.tracking_number
+    message_id = make_msgid(domain=settings.COMPLAINT_MAIL_DOMAIN)
+    headers = {"Message-ID": message_id, "X-Complaint-Tracking": complaint.tracking_number}
+    if automatic:
+        # RFC 3834: auto-responders must not answer this (no mail loops).
+        headers["Auto-Submitted"] = "auto-generated"
+    reply_to = [settings.COMPLAINT_REPLY_TO] if settings.COMPLAINT_REPLY_TO else None
+    message = EmailMessage(
+        subject=subject, body=body, to=[address], headers=headers, reply_to=reply_to
+    )
+    MailThread.objects.get_or_create(
+        message_id=message_id.strip("<>"), defaults={"complaint": complaint, "outgoing": True}
+    )
     message.send()
     return True
 
@@ -90,4 +102,4 @@ def reply_send(*, event: ComplaintEvent) -> bool:
     complaint = event.complaint
     with translation.override(_language(complaint)):
         subject = _("[%(number)s] Reply to your complaint") % {"number": complaint.tracking_number}
-        return _send(complaint, subject, event.body + "\n")
+        return _send(complaint, subject, event.body + "\n", automatic=False)

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "simple_history",
     "complaints",
@@ -116,6 +117,13 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["TEST"] = {"TEMPLATE": "template0", "CHARSET": "UTF8"}
 
+# Rate limits and presence share this cache: use Redis (CACHE_URL=redis://…) when
+# several web processes serve the site, so they count together.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Behind a reverse proxy that sets it (nginx: proxy_set_header X-Real-IP $remote_addr),
+# CLIENT_IP_HEADER=HTTP_X_REAL_IP makes rate limits count real clients.
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "complaints.User"
 
@@ -171,6 +179,10 @@ def mailers_from_url(url: str) -> dict:
 MAILERS = mailers_from_url(env("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="complaints@localhost")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# Where customers' replies go (the mailbox the mail fetch reads), and the domain of
+# the Message-IDs we send (replies are threaded by them).
+COMPLAINT_REPLY_TO = env("COMPLAINT_REPLY_TO", default="")
+COMPLAINT_MAIL_DOMAIN = env("COMPLAINT_MAIL_DOMAIN", default="complaints.localhost")
 
 # --- Background work --------------------------------------------------------------------
 # The laptop default needs no service: kombu's file-system transport under var/.
@@ -201,6 +213,7 @@ CELERY_BEAT_SCHEDULE: dict = {}
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
