@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from complaints import permissions, roles
 from complaints.errors import NotFound
-from complaints.models import Complaint, ComplaintEvent, StatusChange
+from complaints.models import Attachment, Complaint, ComplaintEvent, StatusChange
 from complaints.workflow import OPEN_STATES, TRANSITIONS, Rule
 from complaints.workflow import ComplaintStatus as S
 
@@ -31,7 +31,15 @@ def complaint_get_for_user(*, user: Any, pk: int | str) -> Complaint:
         raise NotFound() from None
     complaint = (
         complaints_visible_to(user)
-        .select_related("customer", "category", "product", "priority", "team", "assignee")
+        .select_related(
+            "customer",
+            "category__parent__parent",
+            "product",
+            "priority",
+            "team",
+            "assignee",
+            "merged_into",
+        )
         .filter(pk=pk)
         .first()
     )
@@ -55,7 +63,12 @@ def complaint_status_changes(*, complaint: Complaint) -> QuerySet[StatusChange]:
 
 def complaint_timeline(*, complaint: Complaint, include_internal: bool) -> QuerySet[ComplaintEvent]:
     qs = complaint.events.select_related("actor").order_by("created_at", "pk")
-    return qs if include_internal else qs.filter(is_internal=False)
+    if not include_internal:
+        qs = qs.filter(is_internal=False)
+    attachments = Attachment.objects.order_by("created_at", "pk")
+    if not include_internal:
+        attachments = attachments.filter(is_internal=False)
+    return qs.prefetch_related(Prefetch("attachments", queryset=attachments))
 
 
 # --- Queues ---------------------------------------------------------------------------
