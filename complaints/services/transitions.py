@@ -187,10 +187,11 @@ def complaint_triage(
 def complaint_assign(
     *, complaint: Complaint, actor: Any, assignee, team=None, reason: str = ""
 ) -> StatusChange:
-    if not permissions.can_assign_to(actor, assignee):
-        raise ActionForbidden(_("Agents may only claim a complaint for themselves."))
-
     def stage(c: Complaint) -> None:
+        if assignee is None:
+            raise InvalidInput(_("Choose who takes the complaint."))
+        if not permissions.can_assign_to(actor, assignee):
+            raise ActionForbidden(_("Agents may only claim a complaint for themselves."))
         if team is not None:
             c.team = team
         c.assignee = assignee
@@ -202,7 +203,7 @@ def complaint_assign(
         reason=reason,
         stage=stage,
         event_kind=Kind.ASSIGNED,
-        event_data={"assignee": {"id": assignee.pk, "name": str(assignee)}},
+        event_data={"assignee": {"id": assignee.pk, "name": str(assignee)} if assignee else None},
         after=_tell_new_assignee(actor),
     )
 
@@ -240,13 +241,17 @@ def complaint_resume(*, complaint: Complaint, actor: Any, reason: str = "") -> S
 
 
 def complaint_reassign(*, complaint: Complaint, actor: Any, assignee, reason: str) -> StatusChange:
-    if assignee is None:
-        raise InvalidInput(_("Choose who takes the complaint over."))
-    if assignee.pk == complaint.assignee_id:
-        raise InvalidInput(_("The complaint is already assigned to %(name)s.") % {"name": assignee})
     previous = complaint.assignee
 
     def stage(c: Complaint) -> None:
+        # Checked here, after the permission check, so a user who may not reassign
+        # hears that first.
+        if assignee is None:
+            raise InvalidInput(_("Choose who takes the complaint over."))
+        if assignee.pk == c.assignee_id:
+            raise InvalidInput(
+                _("The complaint is already assigned to %(name)s.") % {"name": assignee}
+            )
         c.assignee = assignee
 
     return _perform(
@@ -258,7 +263,7 @@ def complaint_reassign(*, complaint: Complaint, actor: Any, assignee, reason: st
         event_kind=Kind.REASSIGNED,
         event_data={
             "from_assignee": {"id": previous.pk, "name": str(previous)} if previous else None,
-            "assignee": {"id": assignee.pk, "name": str(assignee)},
+            "assignee": {"id": assignee.pk, "name": str(assignee)} if assignee else None,
         },
         after=_tell_new_assignee(actor),
     )

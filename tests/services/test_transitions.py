@@ -421,3 +421,15 @@ def test_transition_by_name_refuses_unknown_inputs(org, make_complaint):
         t.complaint_transition(complaint=complaint, actor=org.agent, name="explode")
     t.complaint_transition(complaint=complaint, actor=org.agent, name="start")
     assert complaint.status == "in_progress"
+
+
+def test_assign_or_reassign_to_nobody_is_a_clear_input_error(org, make_complaint):
+    triaged = make_complaint("triaged")
+    with pytest.raises(InvalidInput):
+        t.complaint_assign(complaint=triaged, actor=org.supervisor, assignee=None)
+    assigned = make_complaint("assigned")
+    with pytest.raises(InvalidInput):
+        t.complaint_reassign(complaint=assigned, actor=org.supervisor, assignee=None, reason="x")
+    # Permission comes first: an agent who may not reassign hears that.
+    with pytest.raises(ActionForbidden):
+        t.complaint_reassign(complaint=assigned, actor=org.agent2, assignee=None, reason="x")
