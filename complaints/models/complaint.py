@@ -161,6 +161,21 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     # Deadlines of the SLA clock; moved later while the clock is paused (awaiting customer).
     response_due_at = models.DateTimeField(_("respond by"), null=True, blank=True, db_index=True)
     resolution_due_at = models.DateTimeField(_("resolve by"), null=True, blank=True, db_index=True)
+    sla_policy = models.ForeignKey(
+        "complaints.SlaPolicy",
+        verbose_name=_("SLA policy"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # When the sweep warns (a share of the time elapsed); moved with the deadlines.
+    response_warn_at = models.DateTimeField(
+        _("warn on response at"), null=True, blank=True, db_index=True
+    )
+    resolution_warn_at = models.DateTimeField(
+        _("warn on resolution at"), null=True, blank=True, db_index=True
+    )
     awaiting_since = models.DateTimeField(_("awaiting customer since"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)

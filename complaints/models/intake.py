@@ -110,7 +110,10 @@ class DuplicateFlag(models.Model):
     """`complaint` may be the same problem as `other` (shown on both)."""
 
     class Reason(models.TextChoices):
-        SAME_SUBJECT_OPEN = "same_subject_open", _("Same customer, same product or category, still open")
+        SAME_SUBJECT_OPEN = (
+            "same_subject_open",
+            _("Same customer, same product or category, still open"),
+        )
         SIMILAR_TEXT = "similar_text", _("Same customer, similar text")
 
     class Decision(models.TextChoices):

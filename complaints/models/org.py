@@ -53,6 +53,27 @@ class Team(models.Model):
         blank=True,
         related_name="supervised_teams",
     )
+    # Level 2 of the escalation ladder for this team's complaints.
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("department head"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="headed_teams",
+    )
+    calendar = models.ForeignKey(
+        "complaints.BusinessCalendar",
+        verbose_name=_("business calendar"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Departments: how long they have to answer a collaboration request.
+    collaboration_minutes = models.PositiveIntegerField(
+        _("answers collaboration requests within (business minutes)"), default=240
+    )
     assignment_strategy = models.CharField(
         _("assignment strategy"), max_length=20, choices=Strategy, default=Strategy.MANUAL
     )
