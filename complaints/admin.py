@@ -617,3 +617,7 @@ class ComplaintAdmin(HistoryAdmin):
                     },
                     messages.SUCCESS,
                 )
+
+
+# Registrations that live in their own modules (imported for their side effect).
+from complaints import admin_escalation, admin_sla, admin_triage  # noqa: E402, F401
