@@ -40,3 +40,17 @@ def reply_deliver(event_id: int) -> bool:
     if event is None:
         return False
     return notifications.reply_send(event=event)
+
+
+@shared_task
+def outbox_deliver(message_id: int) -> bool:
+    from complaints.services.outbox import outbox_deliver as deliver
+
+    return deliver(message_id=message_id)
+
+
+@shared_task
+def outbox_deliver_due() -> dict:
+    from complaints.services.outbox import outbox_deliver_due as deliver_due
+
+    return deliver_due()

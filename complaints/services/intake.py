@@ -22,6 +22,7 @@ from complaints.models import (
     Demand,
     StatusChange,
 )
+from complaints.services import duplicates
 from complaints.services.base import actor_user, record_event
 from complaints.tracking import new_tracking_number
 
@@ -29,40 +30,152 @@ from complaints.tracking import new_tracking_number
 _TRACKING_ATTEMPTS = 8
 
 
-def customer_find_or_create(
-    *, name: str = "", phone: str = "", email: str = "", language: str = ""
-) -> Customer:
-    """The customer with this phone or email, or a new one.
+def _surviving(customer: Customer) -> Customer:
+    """Follow merged_into to the customer record that is still in use."""
+    seen = set()
+    while customer.merged_into_id is not None and customer.pk not in seen:
+        seen.add(customer.pk)
+        customer = customer.merged_into
+    return customer
 
-    Matching is on the normalised phone first, then email. (Full identity matching
-    across channels and external ids is part of intake's own issue.)
+
+def _external_id_owner(system: str, value: str) -> Customer | None:
+    link = (
+        CustomerExternalId.objects.select_related("customer")
+        .filter(system=system, value=value)
+        .first()
+    )
+    return _surviving(link.customer) if link is not None else None
+
+
+def customer_find_or_create(
+    *,
+    name: str = "",
+    phone: str = "",
+    email: str = "",
+    language: str = "",
+    external_system: str = "",
+    external_id: str = "",
+) -> Customer:
+    """The customer these contact details identify, or a new one.
+
+    Matching, first hit wins: the external id (system + value), the normalised phone
+    (+86 13800138000, 138-0013-8000 and ０１３８… are one number), the email address
+    (case-insensitive). A customer merged into another is followed to the surviving
+    record. Details we did not know yet (name, phone, email, language, the external
+    id) are added to the match.
+
+    When the details point at different customers (the phone is A's, the email B's)
+    the first match wins and nothing is merged or copied across: a person decides.
+    The returned instance carries `identity_conflicts` ({"email": B, …}), which
+    complaint_create records as an internal note on the new complaint.
+
+    Concurrency: two simultaneous first submissions with the same new phone or email
+    may both miss and create two customers (there is no unique constraint on contact
+    details: people share phones and mailboxes). That is accepted: both complaints are
+    kept and an agent merges the customers (services.customers.customer_merge). The
+    external id is unique, so a race on a new external id ends with one customer.
     """
     phone_n = normalize_phone(phone)
     email_n = normalize_email(email)
-    if not phone_n and not email_n:
+    system = (external_system or "").strip()[:50]
+    value = (external_id or "").strip()[:200]
+    if bool(system) != bool(value):
+        raise InvalidInput(_("An external id needs both its system and its value."))
+    if not phone_n and not email_n and not value:
         raise InvalidInput(_("A phone number or an email address is required."))
-    customer = None
+    name = (name or "").strip()[:200]
+
+    matches: dict[str, Customer] = {}
+    if value:
+        owner = _external_id_owner(system, value)
+        if owner is not None:
+            matches["external_id"] = owner
     if phone_n:
-        customer = Customer.objects.filter(phone=phone_n).order_by("pk").first()
-    if customer is None and email_n:
-        customer = Customer.objects.filter(email=email_n).order_by("pk").first()
+        found = Customer.objects.filter(phone=phone_n).order_by("pk").first()
+        if found is not None:
+            matches["phone"] = _surviving(found)
+    if email_n:
+        found = Customer.objects.filter(email__iexact=email_n).order_by("pk").first()
+        if found is not None:
+            matches["email"] = _surviving(found)
+
+    customer = next(iter(matches.values()), None)
     if customer is None:
-        return Customer.objects.create(
-            name=(name or "").strip()[:200], phone=phone_n, email=email_n, language=language
-        )
-    # Fill in what the customer told us this time and we did not know yet.
+        try:
+            # A savepoint: losing the race on a new external id leaves the caller's
+            # transaction usable, and the customer created here is rolled back.
+            with transaction.atomic():
+                customer = Customer.objects.create(
+                    name=name, phone=phone_n, email=email_n, language=language
+                )
+                if value:
+                    CustomerExternalId.objects.create(customer=customer, system=system, value=value)
+            customer.identity_conflicts = {}
+            return customer
+        except IntegrityError:
+            customer = _external_id_owner(system, value) if value else None
+            if customer is None:
+                raise
+            matches["external_id"] = customer
+
+    conflicts = {how: other for how, other in matches.items() if other.pk != customer.pk}
+    # Fill in what the customer told us this time and we did not know yet, but never a
+    # phone or email that identifies someone else.
     updates = []
-    for field, value in (
-        ("name", (name or "").strip()[:200]),
-        ("phone", phone_n),
-        ("email", email_n),
+    for field, new in (
+        ("name", name),
+        ("phone", "" if "phone" in conflicts else phone_n),
+        ("email", "" if "email" in conflicts else email_n),
+        ("language", language),
     ):
-        if value and not getattr(customer, field):
-            setattr(customer, field, value)
+        if new and not getattr(customer, field):
+            setattr(customer, field, new)
             updates.append(field)
     if updates:
+        customer._change_reason = _("Contact details added at intake")
         customer.save(update_fields=updates)
+    if value and "external_id" not in matches:
+        try:
+            with transaction.atomic():
+                CustomerExternalId.objects.create(customer=customer, system=system, value=value)
+        except IntegrityError:
+            # Linked to someone at the same moment: that link stands, an agent decides.
+            owner = _external_id_owner(system, value)
+            if owner is not None and owner.pk != customer.pk:
+                conflicts["external_id"] = owner
+    customer.identity_conflicts = conflicts
     return customer
+
+
+def _note_identity_conflicts(complaint: Complaint, customer: Customer, at: datetime) -> None:
+    """Tell the agent that some contact details belong to another customer record."""
+    conflicts = getattr(customer, "identity_conflicts", None) or {}
+    if not conflicts:
+        return
+    labels = {
+        "external_id": _("external id"),
+        "phone": _("phone number"),
+        "email": _("email address"),
+    }
+    lines = [
+        _("The %(detail)s given also belongs to customer %(name)s (#%(id)s).")
+        % {"detail": labels[how], "name": other, "id": other.pk}
+        for how, other in conflicts.items()
+    ]
+    lines.append(_("If they are the same person, merge the customers."))
+    record_event(
+        complaint,
+        kind=ComplaintEvent.Kind.NOTE_ADDED,
+        actor=None,
+        body="\n".join(lines),
+        data={
+            "identity_conflicts": {
+                how: {"id": other.pk, "name": str(other)} for how, other in conflicts.items()
+            }
+        },
+        at=at,
+    )
 
 
 def complaint_create(
@@ -80,7 +193,13 @@ def complaint_create(
     language: str = "",
     received_at: datetime | None = None,
 ) -> Complaint:
-    """Record a new complaint and queue its acknowledgment to the customer."""
+    """Record a new complaint and queue its acknowledgment to the customer.
+
+    Inside the same transaction: `repeat_of` is set before the first save (so the
+    first history row has it) when the customer had a closed complaint about the same
+    product or category shortly before, and possible duplicates of the customer's
+    other complaints are flagged on both sides (services.duplicates).
+    """
     title = (title or "").strip()
     description = (description or "").strip()
     if not title:
@@ -92,8 +211,14 @@ def complaint_create(
     if demand not in Demand.values:
         raise InvalidInput(_("Unknown demand: %(value)s.") % {"value": demand})
     received_at = received_at or timezone.now()
+    conflicts_from = customer
+    # A customer record merged into another is not used for new complaints.
+    customer = _surviving(customer)
 
     with transaction.atomic():
+        repeat_of = duplicates.repeat_of_for(
+            customer=customer, product=product, category=category, received_at=received_at
+        )
         complaint = None
         for _attempt in range(_TRACKING_ATTEMPTS):
             candidate = Complaint(
@@ -109,6 +234,7 @@ def complaint_create(
                 product=product,
                 category=category,
                 received_at=received_at,
+                repeat_of=repeat_of,
             )
             candidate._history_user = actor_user(actor)
             candidate._change_reason = _("Received via %(channel)s") % {
@@ -135,15 +261,23 @@ def complaint_create(
             reason="",
             created_at=received_at,
         )
+        received_data: dict[str, Any] = {"channel": channel}
+        if repeat_of is not None:
+            received_data["repeat_of"] = {
+                "id": repeat_of.pk,
+                "tracking_number": repeat_of.tracking_number,
+            }
         record_event(
             complaint,
             kind=ComplaintEvent.Kind.RECEIVED,
             actor=actor,
             body=description,
             internal=False,
-            data={"channel": channel},
+            data=received_data,
             at=received_at,
         )
+        _note_identity_conflicts(complaint, conflicts_from, received_at)
+        duplicates.duplicates_flag(complaint=complaint)
         from complaints import tasks
 
         pk = complaint.pk
@@ -178,7 +312,8 @@ def complaint_submit(
     received_at: datetime | None = None,
 ) -> Complaint:
     """A complaint as a customer or a connector submits it (public form, API, email):
-    validate every field with its own message, find or create the customer, create.
+    validate every field with its own message, find or create the customer (matching
+    on the external id, phone and email: see customer_find_or_create), create.
 
     Raises InvalidInput with `fields` {field: [messages]} when anything is wrong.
     """
@@ -198,7 +333,18 @@ def complaint_submit(
             validate_email(email_n)
         except ValidationError:
             errors.setdefault("email", []).append(_("Enter a valid email address."))
-    if not phone_n and not email_n and not external_id:
+    system, value = (external_system or "").strip(), (external_id or "").strip()
+    if value and not system:
+        errors.setdefault("external_system", []).append(
+            _("Say which system the external id comes from.")
+        )
+    if system and not value:
+        errors.setdefault("external_id", []).append(_("The external id is missing."))
+    if len(system) > 50:
+        errors.setdefault("external_system", []).append(_("The system name is too long."))
+    if len(value) > 200:
+        errors.setdefault("external_id", []).append(_("The external id is too long."))
+    if not phone_n and not email_n and not (system and value):
         errors.setdefault("phone", []).append(
             _("Give a phone number or an email address so we can reach you.")
         )
@@ -219,13 +365,9 @@ def complaint_submit(
             phone=phone_n,
             email=email_n,
             language=language,
+            external_system=system,
+            external_id=value,
         )
-        if external_system and external_id:
-            CustomerExternalId.objects.get_or_create(
-                system=external_system[:50],
-                value=external_id[:200],
-                defaults={"customer": customer},
-            )
         return complaint_create(
             actor=actor,
             channel=channel,

@@ -84,3 +84,35 @@ def sign_in(page, username: str, password: str = "pw") -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def open_action(page, name: str):
+    """Click the detail page's button for transition `name` (one that asks for inputs):
+    the Bootstrap modal opens and htmx loads the transition form into it. Returns the
+    form inside the modal, once it is there and visible."""
+    page.click(f"#actions [data-action='{name}']")
+    form = page.locator(f"#action-modal #transition-form[data-transition='{name}']")
+    form.wait_for(state="visible")
+    return form
+
+
+def detail_url(page, complaint) -> str:
+    return f"{page.base_url}/complaints/{complaint.pk}/"
+
+
+def unexpected_js_errors(page, *statuses: int) -> list[str]:
+    """page.js_errors without Chromium's "Failed to load resource" lines for the HTTP
+    statuses a test provokes on purpose (a refused form is answered 400/409, a hidden
+    complaint 404): those are not script failures. Anything else is kept."""
+    expected = tuple(f"the server responded with a status of {status} (" for status in statuses)
+    return [
+        error
+        for error in page.js_errors
+        if not (error.startswith("Failed to load resource:") and any(e in error for e in expected))
+    ]
+
+
+def sign_out(page) -> None:
+    """The navbar's "Log out" button (a POST); lands on the login page."""
+    page.locator("nav form[action$='/logout/'] button[type=submit]").click()
+    page.wait_for_url(lambda url: "/accounts/login/" in url)
