@@ -65,6 +65,13 @@ def complaint_send_acknowledgment(*, complaint: Complaint) -> bool:
             "Your tracking number is %(number)s. Keep it to follow the progress "
             "of your complaint.\n"
         ) % {"title": complaint.title, "number": complaint.tracking_number}
+        # The signed status link: the customer follows the complaint without an account.
+        from complaints import public_links
+
+        body += "\n" + _(
+            "Follow your complaint and write to us here (the link is valid for %(days)d days):\n"
+            "%(url)s\n"
+        ) % {"days": public_links.link_days(), "url": public_links.status_url(complaint)}
         return _send(complaint, subject, body)
 
 

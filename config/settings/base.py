@@ -228,8 +228,21 @@ SPECTACULAR_SETTINGS = {
 # --- Product settings ----------------------------------------------------------------------
 # Prefix of tracking numbers such as TS-20261123-7K4Q9.
 COMPLAINT_TRACKING_PREFIX = env("COMPLAINT_TRACKING_PREFIX", default="TS")
+# The public address of the site, for links in emails (status links).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# How long the signed status link in the acknowledgment works.
+COMPLAINT_STATUS_LINK_DAYS = env.int("COMPLAINT_STATUS_LINK_DAYS", default=90)
+# Largest attachment accepted (staff and customers alike).
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # A closed complaint may be reopened within this window.
 COMPLAINT_REOPEN_WINDOW = timedelta(days=env.int("COMPLAINT_REOPEN_WINDOW_DAYS", default=30))
+
+SMS_BACKEND = env("SMS_BACKEND", default="complaints.sms.LogBackend")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_SECRET = env("SMS_GATEWAY_SECRET", default="")
+SMS_GATEWAY_TEMPLATE = env("SMS_GATEWAY_TEMPLATE", default="")
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
