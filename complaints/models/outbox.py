@@ -12,7 +12,7 @@ class OutboxMessage(models.Model):
         EMAIL = "email", _("Email")
         SMS = "sms", _("SMS")
 
-    class Status(models.TextChoices):
+    class State(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Gave up")
@@ -30,8 +30,8 @@ class OutboxMessage(models.Model):
         blank=True,
         related_name="outbox_messages",
     )
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status, default=Status.PENDING, db_index=True
+    state = models.CharField(
+        _("state"), max_length=10, choices=State, default=State.PENDING, db_index=True
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), db_index=True)
@@ -43,7 +43,7 @@ class OutboxMessage(models.Model):
         ordering = ["created_at", "pk"]
         verbose_name = _("outgoing message")
         verbose_name_plural = _("outbox")
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due")]
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.to}: {self.subject}"

@@ -22,7 +22,7 @@ from complaints.models import (
     Demand,
     StatusChange,
 )
-from complaints.services import duplicates
+from complaints.services import duplicates, notifications
 from complaints.services.base import actor_user, record_event
 from complaints.tracking import new_tracking_number
 
@@ -278,10 +278,8 @@ def complaint_create(
         )
         _note_identity_conflicts(complaint, conflicts_from, received_at)
         duplicates.duplicates_flag(complaint=complaint)
-        from complaints import tasks
-
-        pk = complaint.pk
-        transaction.on_commit(lambda: tasks.complaint_acknowledge.delay(pk), robust=True)
+        # Acknowledged at once: the message is in the outbox with the complaint.
+        notifications.complaint_send_acknowledgment(complaint=complaint)
     return complaint
 
 

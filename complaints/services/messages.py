@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from complaints import permissions, roles
 from complaints.errors import ActionForbidden, InvalidInput, NotFound
 from complaints.models import Complaint, ComplaintEvent, Notification
-from complaints.services import inapp
+from complaints.services import inapp, notifications
 from complaints.services.base import locked, record_event, save_complaint, snapshot
 from complaints.workflow import ComplaintStatus
 
@@ -67,10 +67,7 @@ def complaint_reply(*, complaint: Complaint, actor: Any, body: str) -> Complaint
         event = record_event(
             complaint, kind=Kind.REPLY_SENT, actor=actor, body=text, internal=False
         )
-        from complaints import tasks
-
-        pk = event.pk
-        transaction.on_commit(lambda: tasks.reply_deliver.delay(pk), robust=True)
+        notifications.reply_send(event=event)
     return event
 
 

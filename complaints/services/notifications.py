@@ -1,18 +1,26 @@
-"""Telling the customer what happened, through their channel (email for now).
+"""Telling the customer what happened, through their channel: email, and SMS for
+customers we only have a phone number for (or who came by phone or in store).
 
-Called from Celery tasks after commit: a failed send never rolls back a complaint.
+Called by the services inside their transaction: the messages go into the outbox
+(complaints/services/outbox.py) with the change, and are delivered after commit
+with retries. A rolled-back change sends nothing; a failed send never rolls back
+a complaint.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
-from django.core.mail import EmailMessage, make_msgid
+from django.core.mail import make_msgid
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from complaints.models import Complaint, ComplaintEvent, MailThread, StatusChange
+from complaints.services import outbox
 from complaints.workflow import ComplaintStatus
 
 log = logging.getLogger(__name__)
@@ -28,31 +36,69 @@ CUSTOMER_FACING = {
 }
 
 
+def _status_url(complaint: Complaint) -> str:
+    from complaints import public_links
+
+    return public_links.status_url(complaint)
+
+
 def _language(complaint: Complaint) -> str:
     lang = complaint.language or complaint.customer.language or settings.LANGUAGE_CODE
     return lang if lang in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-def _send(complaint: Complaint, subject: str, body: str, *, automatic: bool = True) -> bool:
-    """Mail the customer, threading it: our Message-ID is remembered so their reply
-    (In-Reply-To/References) lands on this complaint."""
-    address = complaint.customer.email
-    if not address:
+# Customers who came through these channels also get a text message.
+SMS_CHANNELS = {"phone", "in_store"}
+
+_muted: ContextVar[bool] = ContextVar("notifications_muted", default=False)
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """Create no customer notifications inside this block (demo data, imports)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
+def _send(
+    complaint: Complaint,
+    subject: str,
+    body: str,
+    *,
+    automatic: bool = True,
+    sms_text: str = "",
+) -> bool:
+    """Queue the message for the customer; True when anything was queued.
+
+    Mail is threaded: our Message-ID is remembered so the customer's reply
+    (In-Reply-To/References) lands on this complaint.
+    """
+    if _muted.get():
         return False
-    message_id = make_msgid(domain=settings.COMPLAINT_MAIL_DOMAIN)
-    headers = {"Message-ID": message_id, "X-Complaint-Tracking": complaint.tracking_number}
-    if automatic:
-        # RFC 3834: auto-responders must not answer this (no mail loops).
-        headers["Auto-Submitted"] = "auto-generated"
-    reply_to = [settings.COMPLAINT_REPLY_TO] if settings.COMPLAINT_REPLY_TO else None
-    message = EmailMessage(
-        subject=subject, body=body, to=[address], headers=headers, reply_to=reply_to
-    )
-    MailThread.objects.get_or_create(
-        message_id=message_id.strip("<>"), defaults={"complaint": complaint, "outgoing": True}
-    )
-    message.send()
-    return True
+    customer = complaint.customer
+    queued = False
+    if customer.email:
+        message_id = make_msgid(domain=settings.COMPLAINT_MAIL_DOMAIN)
+        headers = {"Message-ID": message_id, "X-Complaint-Tracking": complaint.tracking_number}
+        if automatic:
+            # RFC 3834: auto-responders must not answer this (no mail loops).
+            headers["Auto-Submitted"] = "auto-generated"
+        if settings.COMPLAINT_REPLY_TO:
+            headers["Reply-To"] = settings.COMPLAINT_REPLY_TO
+        MailThread.objects.get_or_create(
+            message_id=message_id.strip("<>"), defaults={"complaint": complaint, "outgoing": True}
+        )
+        outbox.outbox_enqueue_email(
+            to=customer.email, subject=subject, body=body, headers=headers, complaint=complaint
+        )
+        queued = True
+    if sms_text and customer.phone and (not customer.email or complaint.channel in SMS_CHANNELS):
+        outbox.outbox_enqueue_sms(to=customer.phone, text=sms_text, complaint=complaint)
+        queued = True
+    return queued
 
 
 def complaint_send_acknowledgment(*, complaint: Complaint) -> bool:
@@ -72,7 +118,11 @@ def complaint_send_acknowledgment(*, complaint: Complaint) -> bool:
             "Follow your complaint and write to us here (the link is valid for %(days)d days):\n"
             "%(url)s\n"
         ) % {"days": public_links.link_days(), "url": public_links.status_url(complaint)}
-        return _send(complaint, subject, body)
+        sms_text = _("We received your complaint. Tracking number %(number)s: %(url)s") % {
+            "number": complaint.tracking_number,
+            "url": public_links.status_url(complaint),
+        }
+        return _send(complaint, subject, body, sms_text=sms_text)
 
 
 def status_change_send(*, change: StatusChange) -> bool:
@@ -102,11 +152,20 @@ def status_change_send(*, change: StatusChange) -> bool:
                 _("It is now handled together with complaint %(number)s.")
                 % {"number": complaint.merged_into.tracking_number}
             )
-        return _send(complaint, subject, "\n\n".join(lines) + "\n")
+        sms_text = _("[%(number)s] Your complaint is now: %(status)s. Details: %(url)s") % {
+            "number": complaint.tracking_number,
+            "status": status,
+            "url": _status_url(complaint),
+        }
+        return _send(complaint, subject, "\n\n".join(lines) + "\n", sms_text=sms_text)
 
 
 def reply_send(*, event: ComplaintEvent) -> bool:
     complaint = event.complaint
     with translation.override(_language(complaint)):
         subject = _("[%(number)s] Reply to your complaint") % {"number": complaint.tracking_number}
-        return _send(complaint, subject, event.body + "\n", automatic=False)
+        sms_text = _("[%(number)s] We replied to your complaint: %(url)s") % {
+            "number": complaint.tracking_number,
+            "url": _status_url(complaint),
+        }
+        return _send(complaint, subject, event.body + "\n", automatic=False, sms_text=sms_text)

@@ -88,7 +88,7 @@ def outbox_deliver(*, message_id: int, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         qs = OutboxMessage.objects.filter(
-            pk=message_id, status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now
+            pk=message_id, state=OutboxMessage.State.PENDING, next_attempt_at__lte=now
         )
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
@@ -101,19 +101,19 @@ def outbox_deliver(*, message_id: int, now: datetime | None = None) -> bool:
         except Exception as exc:  # noqa: BLE001 - any failure is retried later
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if message.attempts >= MAX_ATTEMPTS:
-                message.status = OutboxMessage.Status.FAILED
+                message.state = OutboxMessage.State.FAILED
                 log.error(
                     "outbox %s: giving up after %s attempts: %s", message.pk, message.attempts, exc
                 )
             else:
                 message.next_attempt_at = now + backoff(message.attempts)
                 log.warning("outbox %s: attempt %s failed: %s", message.pk, message.attempts, exc)
-            message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            message.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
             return False
-        message.status = OutboxMessage.Status.SENT
+        message.state = OutboxMessage.State.SENT
         message.sent_at = timezone.now()
         message.last_error = ""
-        message.save(update_fields=["attempts", "last_error", "status", "sent_at"])
+        message.save(update_fields=["attempts", "last_error", "state", "sent_at"])
         return True
 
 
@@ -121,7 +121,7 @@ def outbox_deliver_due(*, now: datetime | None = None, limit: int = 500) -> dict
     """Deliver what is due (the periodic retry pass)."""
     now = now or timezone.now()
     ids = list(
-        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
+        OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )

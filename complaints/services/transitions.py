@@ -25,7 +25,7 @@ from complaints.errors import (
     TransitionRefused,
 )
 from complaints.models import Complaint, ComplaintEvent, Notification, RootCause, StatusChange
-from complaints.services import inapp, sla
+from complaints.services import inapp, notifications, sla
 from complaints.services.base import (
     actor_user,
     display_value,
@@ -129,11 +129,8 @@ def _perform(
 
 
 def _queue_notification(change: StatusChange) -> None:
-    # Imported here: tasks import services, not the other way round at load time.
-    from complaints import tasks
-
-    pk = change.pk
-    transaction.on_commit(lambda: tasks.status_change_notify.delay(pk), robust=True)
+    # Into the outbox with this transaction; delivered after commit.
+    notifications.status_change_send(change=change)
 
 
 def _tell_new_assignee(actor: Any) -> Callable[[Complaint, StatusChange], None]:

@@ -70,7 +70,7 @@ def test_outage_delays_mail_loses_none_sends_none_twice(smtp, django_capture_on_
             to="li@example.com", subject="状态更新", body="已解决"
         )
     message.refresh_from_db()
-    assert message.status == "pending" and message.attempts == 1
+    assert message.state == "pending" and message.attempts == 1
     assert "451" in message.last_error
     assert server.received == []
 
@@ -84,7 +84,7 @@ def test_outage_delays_mail_loses_none_sends_none_twice(smtp, django_capture_on_
     assert outbox.outbox_deliver_due(now=much_later + timedelta(hours=2)) == {"due": 0, "sent": 0}
     assert outbox.outbox_deliver(message_id=message.pk, now=much_later) is False
     message.refresh_from_db()
-    assert message.status == "sent" and message.attempts == 3
+    assert message.state == "sent" and message.attempts == 3
     assert len(server.received) == 1
     assert server.received[0].rcpt_tos == ["li@example.com"]
 
@@ -110,7 +110,7 @@ def test_gives_up_after_the_last_attempt(smtp):
         now += outbox.MAX_DELAY + timedelta(seconds=1)
         outbox.outbox_deliver(message_id=message.pk, now=now)
     message.refresh_from_db()
-    assert message.status == "failed"
+    assert message.state == "failed"
     assert message.attempts == outbox.MAX_ATTEMPTS
 
 
@@ -154,7 +154,7 @@ def test_sms_through_the_http_gateway_is_signed(gateway, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         message = outbox.outbox_enqueue_sms(to="+8613800138000", text=text)
     message.refresh_from_db()
-    assert message.status == "sent"
+    assert message.state == "sent"
     ((headers, body),) = gateway.requests
     assert json.loads(body) == {"phone": "+8613800138000", "content": text, "sign": "ACME"}
     expected = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
@@ -166,7 +166,7 @@ def test_sms_gateway_error_is_retried(gateway):
     message = outbox.outbox_enqueue_sms(to="+8613800138000", text="hi")
     outbox.outbox_deliver(message_id=message.pk)
     message.refresh_from_db()
-    assert message.status == "pending" and "503" in message.last_error
+    assert message.state == "pending" and "503" in message.last_error
     gateway.status = 200
     assert outbox.outbox_deliver(message_id=message.pk, now=timezone.now() + timedelta(hours=1))
     assert len(gateway.requests) == 2

@@ -16,8 +16,9 @@ from complaints.errors import (
     NotFound,
     TransitionRefused,
 )
-from complaints.models import Complaint, ComplaintEvent, StatusChange
+from complaints.models import Complaint, ComplaintEvent, OutboxMessage, StatusChange
 from complaints.services import transitions as t
+from complaints.services.notifications import CUSTOMER_FACING
 from complaints.workflow import TRANSITIONS
 
 pytestmark = pytest.mark.django_db
@@ -166,7 +167,15 @@ def test_transition_leaves_one_log_row_one_history_row_and_notifies(
     event = complaint.events.order_by("-pk").first()
     assert event.data["transition"] == name
     assert event.data["to"] == rule.target
-    assert len(callbacks) == 1  # the notification, queued only after commit
+    # The customer hears of customer-facing changes: the message is in the outbox with
+    # the change, and its delivery is queued only after commit.
+    queued = OutboxMessage.objects.filter(complaint=complaint, created_at__gte=change.created_at)
+    if rule.target in CUSTOMER_FACING:
+        assert queued.filter(channel="email", to=complaint.customer.email).count() == 1
+        assert len(callbacks) == 1
+    else:
+        assert not queued.exists()
+        assert callbacks == []
 
 
 def test_status_cannot_be_assigned_directly(make_complaint):

@@ -18,8 +18,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -45,16 +44,15 @@ from complaints.models import (
     TeamMembership,
     User,
 )
-from complaints.services import intake, messages
+from complaints.services import intake, messages, notifications
 from complaints.services import transitions as t
 from complaints.workflow import OPEN_STATES, ComplaintStatus
 
 S = ComplaintStatus
 DEFAULT_SEED = 20261123
 
-# The tasks that write to customers. Demo customers are invented: without --notify
-# nothing is queued for them (a laptop's worker would otherwise print ~2,000 mails).
-NOTIFICATION_TASKS = ("complaint_acknowledge", "status_change_notify", "reply_deliver")
+# Demo customers are invented: without --notify nothing is queued for them (a
+# laptop's worker would otherwise print ~2,000 mails).
 
 
 def demo_complaints():
@@ -114,7 +112,7 @@ class Command(BaseCommand):
             )
             return
         plans = plan_complaints(complaints, rng=random.Random(seed), now=timezone.now())
-        with nullcontext() if notify else _notifications_muted():
+        with nullcontext() if notify else notifications.muted():
             Seeder(org, rng=random.Random(seed + 1)).run(plans)
         self.stdout.write(
             self.style.SUCCESS(
@@ -129,29 +127,6 @@ def _per_status() -> str:
         demo_complaints().order_by().values_list("status").annotate(n=Count("pk", distinct=True))
     )
     return ", ".join(f"{status} {counts.get(status, 0)}" for status in S.values)
-
-
-class _NotQueued:
-    """Stands in for a notification task while demo complaints are created."""
-
-    def delay(self, *args, **kwargs) -> None:
-        return None
-
-
-@contextmanager
-def _notifications_muted() -> Iterator[None]:
-    # The services look the task up in complaints.tasks when their transaction commits,
-    # which is inside this block. Process-wide: fine for a command, never for a server.
-    from complaints import tasks
-
-    saved = {name: getattr(tasks, name) for name in NOTIFICATION_TASKS if hasattr(tasks, name)}
-    try:
-        for name in saved:
-            setattr(tasks, name, _NotQueued())
-        yield
-    finally:
-        for name, task in saved.items():
-            setattr(tasks, name, task)
 
 
 # --- Configuration ----------------------------------------------------------------------
