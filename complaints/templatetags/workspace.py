@@ -13,12 +13,11 @@ def _span(seconds: float) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days} + (
-            f" {hours}h" if hours else ""
-        )
+        text = ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+        return text + (" " + _("%(h)dh") % {"h": hours} if hours else "")
     if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
+        return _("%(h)dh %(m)02dm") % {"h": hours, "m": mins}
+    return _("%(m)dm") % {"m": mins}
 
 
 @register.filter
