@@ -6,7 +6,9 @@ from complaints.services import messages
 pytestmark = pytest.mark.django_db
 
 
-def test_outgoing_mail_is_threaded_and_marked_automatic(make_complaint, org, mailoutbox, django_capture_on_commit_callbacks, settings):
+def test_outgoing_mail_is_threaded_and_marked_automatic(
+    make_complaint, org, mailoutbox, django_capture_on_commit_callbacks, settings
+):
     settings.COMPLAINT_REPLY_TO = "support@example.com"
     with django_capture_on_commit_callbacks(execute=True):
         complaint = make_complaint("in_progress")
