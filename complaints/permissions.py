@@ -40,8 +40,16 @@ def visibility_filter(user: Any) -> Q | None:
         # Agents also see the untriaged intake (no team yet) so they can triage it.
         return Q(team_id__in=teams) | Q(assignee_id=user.pk) | Q(team__isnull=True)
     if roles.is_responder(user):
-        return Q(team_id__in=teams) | Q(assignee_id=user.pk)
+        # Plus the complaints their departments were asked about (a subquery, so
+        # lists and counts get no duplicate rows).
+        return Q(team_id__in=teams) | Q(assignee_id=user.pk) | Q(pk__in=_asked_complaint_ids(teams))
     return Q(pk__in=[])
+
+
+def _asked_complaint_ids(teams):
+    from complaints.models import CollaborationRequest  # lazy: models import this module's users
+
+    return CollaborationRequest.objects.filter(department_id__in=teams).values("complaint_id")
 
 
 def can_view_complaint(user: Any, complaint: Complaint) -> bool:
@@ -54,7 +62,14 @@ def can_view_complaint(user: Any, complaint: Complaint) -> bool:
     if roles.is_agent(user):
         return complaint.team_id is None or complaint.team_id in team_ids_of(user)
     if roles.is_responder(user):
-        return complaint.team_id in team_ids_of(user)
+        teams = team_ids_of(user)
+        if complaint.team_id in teams:
+            return True
+        from complaints.models import CollaborationRequest
+
+        return bool(teams) and CollaborationRequest.objects.filter(
+            complaint_id=complaint.pk, department_id__in=teams
+        ).exists()
     return False
 
 

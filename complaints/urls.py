@@ -1,4 +1,12 @@
-from complaints.views import detail, inbox, public, queues, workbench
+from complaints.views import (
+    collaboration,
+    detail,
+    escalations,
+    inbox,
+    public,
+    queues,
+    workbench,
+)
 
 app_name = "complaints"
 
@@ -8,4 +16,6 @@ urlpatterns = [
     *workbench.urlpatterns,
     *inbox.urlpatterns,
     *public.urlpatterns,
+    *escalations.urlpatterns,
+    *collaboration.urlpatterns,
 ]

@@ -71,3 +71,20 @@ def test_complaint_get_for_user_hides_missing_and_forbidden_alike(org, spread):
     assert str(missing.value) == str(forbidden.value)
     with pytest.raises(NotFound):
         selectors.complaint_get_for_user(user=org.agent, pk="1 OR 1=1")
+
+
+def test_responder_sees_complaints_their_department_was_asked_about(org, make_complaint):
+    from complaints.services.collaboration import collaboration_ask
+
+    asked = make_complaint("in_progress")
+    other = make_complaint("in_progress")
+    collaboration_ask(
+        complaint=asked,
+        actor=org.agent,
+        department=org.department,
+        question="Is this a known defect?",
+    )
+    visible = set(selectors.complaints_visible_to(org.responder).values_list("pk", flat=True))
+    assert visible == {asked.pk}
+    assert permissions.can_view_complaint(org.responder, asked)
+    assert not permissions.can_view_complaint(org.responder, other)
