@@ -1,6 +1,7 @@
 from complaints.views import (
     collaboration,
     detail,
+    duplicates,
     escalations,
     inbox,
     public,
@@ -13,6 +14,7 @@ app_name = "complaints"
 urlpatterns = [
     *queues.urlpatterns,
     *detail.urlpatterns,
+    *duplicates.urlpatterns,
     *workbench.urlpatterns,
     *inbox.urlpatterns,
     *public.urlpatterns,
