@@ -26,4 +26,5 @@ def workspace(request):
         "nav_queues": nav_queues,
         "nav_unread": nav_unread,
         "nav_is_supervisor": roles.is_supervisor(user),
+        "nav_inbox": roles.is_agent(user) or roles.is_supervisor(user),
     }

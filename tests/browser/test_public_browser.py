@@ -10,7 +10,7 @@ from django.core.cache import cache
 from complaints.models import Complaint, ComplaintEvent
 from complaints.services import messages
 from complaints.services import transitions as t
-from tests.browser.conftest import screenshot
+from tests.browsing import screenshot
 from tests.views.test_public import png_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)

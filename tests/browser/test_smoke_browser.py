@@ -1,6 +1,6 @@
 import pytest
 
-from tests.browser.conftest import screenshot, sign_in
+from tests.browsing import screenshot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

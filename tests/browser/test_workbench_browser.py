@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from complaints.models import Complaint
-from tests.browser.conftest import sign_in, sign_out, unexpected_js_errors
+from tests.browsing import sign_in, sign_out, unexpected_js_errors
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

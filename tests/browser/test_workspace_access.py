@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from complaints.models import Channel, Demand
 from complaints.services import intake
 from complaints.services import transitions as t
-from tests.browser.conftest import detail_url, screenshot, sign_in, unexpected_js_errors
+from tests.browsing import detail_url, screenshot, sign_in, unexpected_js_errors
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from complaints.services import transitions as t
 from complaints.services.editing import complaint_update
-from tests.browser.conftest import (
+from tests.browsing import (
     detail_url,
     open_action,
     screenshot,

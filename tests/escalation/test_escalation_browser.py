@@ -10,13 +10,7 @@ from playwright.sync_api import expect
 from complaints import roles
 from complaints.models import CollaborationRequest, Escalation, Notification
 from complaints.services import collaboration, escalation
-from tests.browser.conftest import (  # noqa: F401  (fixtures used by name)
-    browser,
-    detail_url,
-    page,
-    screenshot,
-    sign_in,
-)
+from tests.browsing import detail_url, screenshot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
