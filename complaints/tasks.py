@@ -2,15 +2,18 @@
 
 from celery import shared_task
 
+# Celery's autodiscovery imports this module only: the other task modules register here.
+from complaints import tasks_escalation, tasks_mail, tasks_sla  # noqa: F401
 
-@shared_task
+
+@shared_task(name="complaints.tasks.outbox_deliver")
 def outbox_deliver(message_id: int) -> bool:
     from complaints.services.outbox import outbox_deliver as deliver
 
     return deliver(message_id=message_id)
 
 
-@shared_task
+@shared_task(name="complaints.tasks.outbox_deliver_due")
 def outbox_deliver_due() -> dict:
     from complaints.services.outbox import outbox_deliver_due as deliver_due
 

@@ -209,7 +209,24 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # The periodic schedule lives in code (one `celery beat` in production, -B on a laptop).
-CELERY_BEAT_SCHEDULE: dict = {}
+# Each job is also a management command, so cron works too.
+CELERY_BEAT_SCHEDULE: dict = {
+    "sla-sweep": {"task": "complaints.tasks_sla.sla_sweep_task", "schedule": 60.0},
+    "collaboration-sweep": {
+        "task": "complaints.tasks_escalation.collaboration_sweep_task",
+        "schedule": 60.0,
+    },
+    "escalations-climb": {
+        "task": "complaints.tasks_escalation.escalations_climb_task",
+        "schedule": 60.0,
+    },
+    "outbox-retry": {"task": "complaints.tasks.outbox_deliver_due", "schedule": 60.0},
+}
+if env("MAIL_IMAP_HOST", default=""):
+    CELERY_BEAT_SCHEDULE["mail-fetch"] = {
+        "task": "complaints.tasks_mail.mail_fetch_task",
+        "schedule": env.float("MAIL_FETCH_SECONDS", default=60.0),
+    }
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

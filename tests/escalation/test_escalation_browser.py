@@ -21,7 +21,7 @@ def _sign_out(tab) -> None:
     tab.context.clear_cookies()
 
 
-def test_supervisor_acknowledges_and_settles_an_escalation(page, org, make_complaint):  # noqa: F811
+def test_supervisor_acknowledges_and_settles_an_escalation(page, org, make_complaint):
     complaint = make_complaint("in_progress")
     opened = escalation.escalation_open(
         complaint=complaint,
@@ -66,7 +66,7 @@ def test_supervisor_acknowledges_and_settles_an_escalation(page, org, make_compl
     assert page.js_errors == []
 
 
-def test_tech_answers_and_the_agent_sees_it(page, org, make_complaint):  # noqa: F811
+def test_tech_answers_and_the_agent_sees_it(page, org, make_complaint):
     complaint = make_complaint("in_progress")
     request = collaboration.collaboration_ask(
         complaint=complaint,
