@@ -8,7 +8,7 @@ mo=locale/zh_Hans/LC_MESSAGES/django.mo
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp "$po" "$tmp/before.po"
-.venv/bin/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --no-obsolete >/dev/null
+.venv/bin/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=bench --no-obsolete >/dev/null
 missing=$(msgattrib --untranslated --no-obsolete "$po" | grep -c '^msgid ' || true)
 fuzzy=$(msgattrib --only-fuzzy --no-obsolete "$po" | grep -c '^msgid ' || true)
 cp "$tmp/before.po" "$po"
