@@ -113,18 +113,18 @@ def _sla_policy_name(proposal: triage.Proposal) -> str | None:
 class KeywordRuleAdmin(HistoryAdmin):
     form = KeywordRuleForm
     change_list_template = "admin/complaints/keywordrule/change_list.html"
+    # Accuracy first: the list is wide, and it is what tells which rule to fix.
     list_display = (
         "name",
-        "order",
-        "is_active",
-        "terms_preview",
-        "category",
-        "urgency",
-        "impact",
-        "flags",
         "proposals_column",
         "category_kept_column",
         "priority_kept_column",
+        "order",
+        "is_active",
+        "category",
+        "urgency",
+        "impact",
+        "terms_preview",
     )
     list_display_links = ("name",)
     list_editable = ("order", "is_active")
@@ -139,7 +139,7 @@ class KeywordRuleAdmin(HistoryAdmin):
     @admin.display(description=_("words"))
     def terms_preview(self, obj: KeywordRule) -> str:
         text = " / ".join("|".join(line) for line in parse_terms(obj.terms))
-        return text if len(text) <= 60 else text[:59] + "…"
+        return text if len(text) <= 40 else text[:39] + "…"
 
     @admin.display(description=_("proposals"), ordering="proposal_count")
     def proposals_column(self, obj: KeywordRule) -> int:
@@ -186,12 +186,24 @@ class KeywordRuleAdmin(HistoryAdmin):
             "proposal": proposal,
             "sla_policy": sla_policy,
             "sla_available": hasattr(sla_services, "policy_for"),
-            "urgency_label": dict(Urgency.choices).get(proposal.urgency) if proposal else None,
-            "impact_label": dict(Impact.choices).get(proposal.impact) if proposal else None,
+            "urgency_label": _label(Urgency, proposal.urgency) if proposal else None,
+            "impact_label": _label(Impact, proposal.impact) if proposal else None,
+            "matches": [
+                {
+                    **match,
+                    "urgency": _label(Urgency, match["urgency"]),
+                    "impact": _label(Impact, match["impact"]),
+                }
+                for match in (proposal.matches if proposal else [])
+            ],
             "grid": _grid(),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/complaints/keywordrule/try.html", context)
+
+
+def _label(choices, value: str) -> str:
+    return str(dict(choices.choices).get(value, value)) if value else ""
 
 
 def _grid() -> dict[str, Any]:

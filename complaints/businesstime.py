@@ -6,8 +6,9 @@ Pure functions over a `Calendar` value (no database access): build one with
 out are timezone-aware. Working periods are read on the calendar's local wall clock
 (09:00 is 09:00 local time, summer and winter); durations are real elapsed time
 between instants, so a period across a daylight-saving change lasts what really
-passes. Results are in the calendar's zone; compare or subtract them as instants
-(Python ignores `fold` between two times of one zone).
+passes. Results are UTC instants: a time of the calendar's zone in the repeated hour
+of a clock change compares unequal to every time of another zone (PEP 495), and
+Python ignores `fold` when subtracting two times of one zone; UTC has neither trap.
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ class Calendar:
         )
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
-        """The moment `duration` of working time after `start`, in the calendar's zone.
+        """The moment `duration` of working time after `start` (in UTC).
 
         With a zero duration, `start` itself if it is working time (the end of a
         period included), else the start of the next working period.
@@ -169,7 +170,7 @@ class Calendar:
         for a, b in self._intervals_from(start):
             span = b - a
             if remaining <= span:
-                return (a + remaining).astimezone(self.zone)
+                return a + remaining
             remaining -= span
         raise AssertionError("unreachable")  # _intervals_from never ends by itself
 

@@ -67,9 +67,12 @@ def can_view_complaint(user: Any, complaint: Complaint) -> bool:
             return True
         from complaints.models import CollaborationRequest
 
-        return bool(teams) and CollaborationRequest.objects.filter(
-            complaint_id=complaint.pk, department_id__in=teams
-        ).exists()
+        return (
+            bool(teams)
+            and CollaborationRequest.objects.filter(
+                complaint_id=complaint.pk, department_id__in=teams
+            ).exists()
+        )
     return False
 
 

@@ -87,7 +87,9 @@ class SlaPolicy(models.Model):
         _("first response within (business minutes)")
     )
     resolution_minutes = models.PositiveIntegerField(_("resolution within (business minutes)"))
-    warning_percent = models.PositiveSmallIntegerField(_("warn at (percent of the time)"), default=80)
+    warning_percent = models.PositiveSmallIntegerField(
+        _("warn at (percent of the time)"), default=80
+    )
     is_active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords()
 

@@ -58,6 +58,7 @@ class ComplaintEvent(models.Model):
         ESCALATED = "escalated", _("Escalated")
         MERGED = "merged", _("Merged")
         ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+        SLA_CROSSED = "sla_crossed", _("SLA warning or deadline")
 
     complaint = models.ForeignKey(
         "complaints.Complaint",

@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 from complaints import permissions
 from complaints.errors import ActionForbidden, InvalidInput, NotFound
 from complaints.models import Complaint, ComplaintEvent, Demand
+from complaints.services import sla
 from complaints.services.base import display_value, locked, record_event, save_complaint, snapshot
+from complaints.workflow import TERMINAL_STATES, ComplaintStatus
 
 # What staff may edit directly. Team and assignee change through transitions
 # (assign, reassign, release) so that ownership always has a log entry.
@@ -60,6 +62,13 @@ def complaint_update(
         ]
         if not changed:
             return []
+        if {"category_id", "priority_id"} & set(changed) and complaint.status not in (
+            ComplaintStatus.NEW,
+            *TERMINAL_STATES,
+        ):
+            # Reclassified after triage: the targets of the new class apply, counted
+            # from receipt (time already paused for the customer is not re-applied).
+            sla.set_deadlines(complaint)
         old = {f: before[f] for f in changed}
         save_complaint(complaint, actor=actor, reason=reason or _("Fields changed"), before=before)
         record_event(

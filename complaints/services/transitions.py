@@ -299,7 +299,14 @@ def complaint_close(*, complaint: Complaint, actor: Any, reason: str) -> StatusC
 
 
 def complaint_reopen(*, complaint: Complaint, actor: Any, reason: str) -> StatusChange:
-    return _perform(complaint=complaint, name="reopen", actor=actor, reason=reason)
+    # Second handling is a new cycle: its clock starts now, not at the first receipt.
+    return _perform(
+        complaint=complaint,
+        name="reopen",
+        actor=actor,
+        reason=reason,
+        stage=lambda c: sla.restart_clock(c, timezone.now()),
+    )
 
 
 def complaint_reject(

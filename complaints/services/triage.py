@@ -243,9 +243,10 @@ def triage_propose(
 
 
 def complaint_text(complaint: Complaint) -> str:
-    return "\n".join(
-        part for part in (complaint.title, complaint.description, complaint.demand_detail) if part
-    )
+    """What the rules read: the title and the description. Not the demand details:
+    what the customer asks for (a refund, a repair) says little about the topic, and
+    "refund" in every demand would drown the billing rule."""
+    return "\n".join(part for part in (complaint.title, complaint.description) if part)
 
 
 # --- Recording, applying, comparing ----------------------------------------------------------
@@ -454,8 +455,8 @@ def triage_accuracy_overall() -> dict[str, Any]:
 DEFAULT_RULES = (
     (
         "安全 Safety",
-        "起火|着火|冒烟|自燃|爆炸|焦味|烧焦|触电|漏电|烫伤|烧伤|受伤|"
-        "fire|smoke|smoking|explod*|explosion|electric shock|injur*|burn|burns|burned|burnt",
+        "起火|着火|冒烟|自燃|爆炸|焦味|焦糊|烧焦|触电|漏电|烫伤|烧伤|受伤|"
+        "fire|smoke|smoking|burning|explod*|explosion|electric shock|injur*|burn|burns|burned|burnt",
         "safety",
         Urgency.CRITICAL,
         Impact.SAFETY,
@@ -481,10 +482,14 @@ DEFAULT_RULES = (
         "media",
         30,
     ),
+    # Money taken or not given back. Not "退款/refund" alone: that is what most
+    # customers ask for (the demand), whatever went wrong.
     (
-        "退款账单 Billing",
-        "退款|退钱|扣款|扣费|多扣|重复扣|乱收费|账单|发票|"
-        "refund|refunds|billing|bill|invoice|overcharg*|double charge*|charged twice",
+        "扣款退款 Billing",
+        "扣款|扣费|多扣|重复扣|扣了两次|乱收费|账单|发票|仍未退款|还没退款|没有退款|退款未到账|"
+        "退款还没到|退款没到|退款延迟|"
+        "charged twice|double charge*|overcharg*|billing|invoice|no refund|refund not received|"
+        "refund has not|refund hasn't",
         "billing",
         "",
         "",
@@ -493,13 +498,25 @@ DEFAULT_RULES = (
     ),
     (
         "物流配送 Logistics",
-        "快递|物流|配送|没收到|未收到|丢件|延迟|送货|"
-        "delivery|courier|parcel|package|never arrived|not arrived|arrived late|delivered late",
+        "快递|物流|配送|送货|没收到|未收到|丢件|延迟|"
+        "delivery|delivered|courier|parcel|package|never arrived|not arrived|never received|"
+        "arrived late",
         "logistics",
         "",
         "",
         "",
         50,
+    ),
+    (
+        "质量故障 Product quality",
+        "坏了|故障|不工作|不能用|没法用|用不了|噪音|异响|漏水|质量问题|"
+        "broken|broke|stopped working|not working|doesn't work|faulty|defect*|noisy|leak|leaks|"
+        "leaking",
+        "quality",
+        "",
+        "",
+        "",
+        60,
     ),
 )
 
