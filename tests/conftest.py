@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-# Browser fixtures (Playwright + Chromium), one session for every folder's tests.
-pytest_plugins = ["tests.browsing"]
-
 from complaints import roles
 from complaints.models import Channel, Complaint, Demand
 from complaints.services import intake
@@ -20,6 +17,9 @@ from tests.factories import (
     UserFactory,
     priority,
 )
+
+# Browser fixtures (Playwright + Chromium), one session for every folder's tests.
+pytest_plugins = ["tests.browsing"]
 
 
 class Org:
