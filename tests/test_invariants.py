@@ -11,7 +11,9 @@ SOURCES = [
     if "migrations" not in p.parts and p.name != "workflow.py"
 ]
 # A complaint's status; other models (outbox, inbound mail, requests) have their own.
-_COMPLAINT_NAMES = r"(?:complaint|complaints|c|instance|obj|target|primary|duplicate|other|fresh|candidate)"
+_COMPLAINT_NAMES = (
+    r"(?:complaint|complaints|c|instance|obj|target|primary|duplicate|other|fresh|candidate)"
+)
 FORBIDDEN = [
     (re.compile(r"\b" + _COMPLAINT_NAMES + r"\.status\s*=(?!=)"), "assigns a complaint's .status"),
     (re.compile(r"update\([^)]*\bstatus\s*="), "update(status=…)"),

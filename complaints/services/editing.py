@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from complaints import permissions
 from complaints.errors import ActionForbidden, InvalidInput, NotFound
 from complaints.models import Complaint, ComplaintEvent, Demand
-from complaints.services import sla
+from complaints.services import sla, triage
 from complaints.services.base import display_value, locked, record_event, save_complaint, snapshot
 from complaints.workflow import TERMINAL_STATES, ComplaintStatus
 
@@ -83,6 +83,8 @@ def complaint_update(
                 }
             },
         )
+        if {"category_id", "priority_id"} & set(changed):
+            triage.triage_mark_kept(complaint=complaint)
     return changed
 
 

@@ -22,7 +22,7 @@ from complaints.models import (
     Demand,
     StatusChange,
 )
-from complaints.services import duplicates, notifications
+from complaints.services import duplicates, notifications, triage
 from complaints.services.base import actor_user, record_event
 from complaints.tracking import new_tracking_number
 
@@ -278,6 +278,8 @@ def complaint_create(
         )
         _note_identity_conflicts(complaint, conflicts_from, received_at)
         duplicates.duplicates_flag(complaint=complaint)
+        # What keyword triage proposes, kept for the agent (and for its accuracy).
+        triage.triage_record_proposal(complaint=complaint)
         # Acknowledged at once: the message is in the outbox with the complaint.
         notifications.complaint_send_acknowledgment(complaint=complaint)
     return complaint
@@ -366,7 +368,7 @@ def complaint_submit(
             external_system=system,
             external_id=value,
         )
-        return complaint_create(
+        complaint = complaint_create(
             actor=actor,
             channel=channel,
             customer=customer,
@@ -379,3 +381,7 @@ def complaint_submit(
             language=language,
             received_at=received_at,
         )
+        # Customer-submitted complaints are triaged at once when the rules are sure
+        # (a category and a priority); otherwise they wait in the intake queue.
+        triage.triage_auto_apply(complaint=complaint)
+        return complaint

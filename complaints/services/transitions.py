@@ -25,7 +25,7 @@ from complaints.errors import (
     TransitionRefused,
 )
 from complaints.models import Complaint, ComplaintEvent, Notification, RootCause, StatusChange
-from complaints.services import inapp, notifications, sla
+from complaints.services import inapp, notifications, routing, sla, triage
 from complaints.services.base import (
     actor_user,
     display_value,
@@ -173,12 +173,23 @@ def complaint_triage(
         c.priority = priority
         if product is not None:
             c.product = product
-        chosen = team or (category.default_team if category is not None else None)
+        chosen = team or routing.route(
+            category=category,
+            product=c.product,
+            channel=c.channel,
+            customer_tier=c.customer.tier,
+        )
         if chosen is not None:
             c.team = chosen
         sla.set_deadlines(c)
 
-    return _perform(complaint=complaint, name="triage", actor=actor, reason=reason, stage=stage)
+    def after(c: Complaint, change: StatusChange) -> None:
+        # Did the agent keep what keyword triage proposed? (accuracy per rule)
+        triage.triage_mark_kept(complaint=c)
+
+    return _perform(
+        complaint=complaint, name="triage", actor=actor, reason=reason, stage=stage, after=after
+    )
 
 
 def complaint_assign(

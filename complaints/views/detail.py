@@ -36,7 +36,7 @@ from complaints.forms import (
 )
 from complaints.models import Complaint, ComplaintEvent
 from complaints.services import attachments as attachment_services
-from complaints.services import inapp
+from complaints.services import inapp, triage
 from complaints.services.editing import complaint_update
 from complaints.services.messages import complaint_add_note, complaint_reply
 from complaints.services.transitions import complaint_transition
@@ -188,6 +188,7 @@ def _page(request, complaint: Complaint, *, status: int = 200, **extra: Any) -> 
             ReclassifyForm(initial=stamp, complaint=complaint) if can_edit else None
         ),
         "others_viewing": inapp.presence_others(complaint=complaint, user=user),
+        "triage_proposal": triage.triage_proposal_for(complaint),
         **_customer_card(request, complaint),
         **extra,
     }

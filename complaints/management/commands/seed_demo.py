@@ -44,7 +44,7 @@ from complaints.models import (
     TeamMembership,
     User,
 )
-from complaints.services import intake, messages, notifications
+from complaints.services import intake, messages, notifications, triage
 from complaints.services import transitions as t
 from complaints.workflow import OPEN_STATES, ComplaintStatus
 
@@ -102,6 +102,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         with transaction.atomic():
             org = Organisation.ensure()
+            # Starter keyword rules and the urgency × impact grid (idempotent).
+            triage.triage_install_defaults()
         created = ", ".join(f"{kind} +{n}" for kind, n in org.created.items())
 
         existing = demo_complaints().count()
@@ -130,6 +132,54 @@ def _per_status() -> str:
 
 
 # --- Configuration ----------------------------------------------------------------------
+
+# Business-minute targets per priority: (first response, resolution).
+SLA_TARGETS = {
+    "P1": (60, 8 * 60),
+    "P2": (4 * 60, 2 * 9 * 60),
+    "P3": (9 * 60, 3 * 9 * 60),
+    "P4": (2 * 9 * 60, 5 * 9 * 60),
+}
+# Minutes an unsettled escalation stays at a level before it climbs, per priority.
+LADDER = {"P1": (30, 120), "P2": (120, 480), "P3": (480, 1440), "P4": (1440, 2880)}
+
+
+def _ensure_sla(teams: dict) -> int:
+    """A China mainland calendar with 2026's official holidays and make-up days, SLA
+    policies per priority, the escalation ladder; departments answer within 2 hours."""
+    from complaints.models import BusinessCalendar, EscalationStep, SlaPolicy
+    from complaints.services.calendars import calendar_load_holidays
+
+    calendar, new_calendar = BusinessCalendar.objects.get_or_create(name="中国大陆 China mainland")
+    if new_calendar:
+        for year in (2026, 2027):
+            calendar_load_holidays(calendar=calendar, country="CN", year=year)
+    created = 0
+    for code, (respond, resolve) in SLA_TARGETS.items():
+        priority = Priority.objects.get(code=code)
+        _, new = SlaPolicy.objects.get_or_create(
+            category=None,
+            priority=priority,
+            defaults={
+                "name": f"{code} 标准 standard",
+                "calendar": calendar,
+                "first_response_minutes": respond,
+                "resolution_minutes": resolve,
+                "warning_percent": 80,
+            },
+        )
+        created += new
+        for level, minutes in enumerate(LADDER[code], start=1):
+            EscalationStep.objects.get_or_create(
+                priority=priority, level=level, defaults={"climb_after_minutes": minutes}
+            )
+    for team in teams.values():
+        if team.calendar_id is None:
+            team.calendar = calendar
+            if team.kind == Team.Kind.DEPARTMENT:
+                team.collaboration_minutes = 120
+            team.save(update_fields=["calendar", "collaboration_minutes"])
+    return created
 
 
 @dataclass
@@ -212,6 +262,7 @@ class Organisation:
             products[spec.sku] = product
             created["products"] += new
 
+        created["SLA policies"] += _ensure_sla(teams)
         return cls(users, teams, categories, products, priorities, created)
 
 
