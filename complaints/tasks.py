@@ -18,3 +18,10 @@ def outbox_deliver_due() -> dict:
     from complaints.services.outbox import outbox_deliver_due as deliver_due
 
     return deliver_due()
+
+
+@shared_task(name="complaints.tasks.housekeeping_purge")
+def housekeeping_purge() -> dict:
+    from complaints.services.housekeeping import housekeeping_purge as purge
+
+    return purge()

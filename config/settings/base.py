@@ -211,7 +211,12 @@ CELERY_TIMEZONE = TIME_ZONE
 # The periodic schedule lives in code (one `celery beat` in production, -B on a laptop).
 # Each job is also a management command, so cron works too.
 CELERY_BEAT_SCHEDULE: dict = {
-    "sla-sweep": {"task": "complaints.tasks_sla.sla_sweep_task", "schedule": 60.0},
+    # A sweep older than its minute is dropped: the next one covers the same ground.
+    "sla-sweep": {
+        "task": "complaints.tasks_sla.sla_sweep_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "collaboration-sweep": {
         "task": "complaints.tasks_escalation.collaboration_sweep_task",
         "schedule": 60.0,
@@ -221,6 +226,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
     },
     "outbox-retry": {"task": "complaints.tasks.outbox_deliver_due", "schedule": 60.0},
+    "housekeeping": {"task": "complaints.tasks.housekeeping_purge", "schedule": 3600.0},
 }
 if env("MAIL_IMAP_HOST", default=""):
     CELERY_BEAT_SCHEDULE["mail-fetch"] = {
