@@ -1,0 +1,287 @@
+"""The status page where customers follow their complaint: the status in their
+words, the public timeline, their messages to us and the files they may download.
+Staff are shown by first name only; internal events and attachments never appear."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from complaints import permissions, roles, selectors
+from complaints.errors import InvalidInput, ServiceError
+from complaints.models import Attachment, Complaint, ComplaintEvent
+from complaints.services import attachments as attachment_services
+from complaints.services.messages import complaint_record_customer_message
+from complaints.views.public.common import (
+    MESSAGE_LIMIT,
+    _accessible,
+    _discard,
+    _limited,
+    _status_url,
+)
+from complaints.views.public.forms import MessageForm
+from complaints.workflow import ComplaintStatus
+
+Kind = ComplaintEvent.Kind
+S = ComplaintStatus
+
+# What the customer reads for each status: (label, explanation, Bootstrap colour).
+CUSTOMER_STATUS = {
+    S.NEW: (
+        gettext_lazy("Received"),
+        gettext_lazy("We have received your complaint and will look at it shortly."),
+        "secondary",
+    ),
+    S.TRIAGED: (
+        gettext_lazy("Received"),
+        gettext_lazy("We have received your complaint and will look at it shortly."),
+        "secondary",
+    ),
+    S.ASSIGNED: (
+        gettext_lazy("Being handled"),
+        gettext_lazy("Someone in our customer service team is handling your complaint."),
+        "primary",
+    ),
+    S.IN_PROGRESS: (
+        gettext_lazy("Being handled"),
+        gettext_lazy("Someone in our customer service team is handling your complaint."),
+        "primary",
+    ),
+    S.AWAITING_CUSTOMER: (
+        gettext_lazy("Waiting for your answer"),
+        gettext_lazy("We asked you a question. Please answer below so that we can go on."),
+        "warning",
+    ),
+    S.RESOLVED: (
+        gettext_lazy("Resolved"),
+        gettext_lazy(
+            "We have resolved your complaint. If you are not satisfied, write to us below."
+        ),
+        "success",
+    ),
+    S.CLOSED: (
+        gettext_lazy("Closed"),
+        gettext_lazy("Your complaint is closed. You can still write to us below."),
+        "dark",
+    ),
+    S.REOPENED: (
+        gettext_lazy("Being handled again"),
+        gettext_lazy("Your complaint was reopened and is being handled again."),
+        "primary",
+    ),
+    S.REJECTED: (
+        gettext_lazy("Not accepted"),
+        gettext_lazy("We could not accept this as a complaint."),
+        "danger",
+    ),
+    S.MERGED: (
+        gettext_lazy("Merged"),
+        gettext_lazy("Your complaint is handled together with another complaint."),
+        "info",
+    ),
+}
+# The progress bar's steps, and the step each status has reached.
+STEPS = [
+    gettext_lazy("Received"),
+    gettext_lazy("Being handled"),
+    gettext_lazy("Resolved"),
+    gettext_lazy("Closed"),
+]
+STEP_OF = {
+    S.NEW: 0,
+    S.TRIAGED: 0,
+    S.ASSIGNED: 1,
+    S.IN_PROGRESS: 1,
+    S.AWAITING_CUSTOMER: 1,
+    S.REOPENED: 1,
+    S.RESOLVED: 2,
+    S.CLOSED: 3,
+}
+# Status events whose text was written for the customer (and mailed to them).
+_PUBLIC_REASON = {S.RESOLVED, S.REJECTED}
+
+
+def customer_status(status: str) -> str:
+    return str(CUSTOMER_STATUS.get(status, (status,))[0])
+
+
+@dataclass
+class Entry:
+    """One line of the public timeline, as the customer reads it."""
+
+    title: str
+    at: Any
+    from_customer: bool
+    body: str = ""
+    note: str = ""
+    files: list = field(default_factory=list)
+
+
+def _staff_name(event: ComplaintEvent) -> str:
+    # First names only: never a username or a last name on a public page.
+    first = (event.actor.first_name or "").strip() if event.actor is not None else ""
+    return first or _("Customer service")
+
+
+def _entry(event: ComplaintEvent) -> Entry:
+    # Filtered again here: a public page must not depend on how the selector prefetches.
+    files = [a for a in event.attachments.all() if not a.is_internal]
+    if event.kind == Kind.RECEIVED:
+        return Entry(
+            _("You submitted your complaint"), event.created_at, True, event.body, files=files
+        )
+    if event.kind == Kind.CUSTOMER_MESSAGE:
+        via = (event.data or {}).get("via")
+        note = _("Sent on complaint %(number)s") % {"number": via} if via else ""
+        return Entry(_("You wrote"), event.created_at, True, event.body, note, files)
+    if event.kind == Kind.REPLY_SENT:
+        title = _("%(name)s replied") % {"name": _staff_name(event)}
+        return Entry(title, event.created_at, False, event.body, files=files)
+    if event.kind == Kind.STATUS_CHANGED:
+        to = (event.data or {}).get("to", "")
+        title = _("Status: %(status)s") % {"status": customer_status(to)}
+        body = event.body if to in _PUBLIC_REASON else ""
+        return Entry(title, event.created_at, False, body, files=files)
+    # Any other public event (a file customer service shared): its files, no text.
+    return Entry(
+        _("%(name)s added a file") % {"name": _staff_name(event)},
+        event.created_at,
+        False,
+        files=files,
+    )
+
+
+def _timeline(complaint: Complaint) -> list[Entry]:
+    # The selector prefetches the events' attachments (the public ones here).
+    events = selectors.complaint_timeline(complaint=complaint, include_internal=False)
+    return [_entry(event) for event in events]
+
+
+def _files_target(complaint: Complaint) -> Complaint | None:
+    """Where the customer's files go (a merged complaint's messages land on the
+    complaint it was merged into), or None if files can no longer be added."""
+    target, seen = complaint, set()
+    while target.status == S.MERGED and target.merged_into_id and target.pk not in seen:
+        seen.add(target.pk)
+        target = target.merged_into
+    return target if permissions.can_edit_complaint(roles.SYSTEM, target) else None
+
+
+def _render_status(request, complaint: Complaint, form: MessageForm, status: int = 200):
+    label, explanation, colour = CUSTOMER_STATUS.get(
+        complaint.status, (complaint.status, "", "secondary")
+    )
+    reached = STEP_OF.get(complaint.status)
+    context = {
+        "complaint": complaint,
+        "status_label": label,
+        "status_explanation": explanation,
+        "status_colour": colour,
+        "steps": [
+            {"label": step, "done": reached is not None and i <= reached, "current": i == reached}
+            for i, step in enumerate(STEPS)
+        ],
+        # The question put to the customer, or why it was not accepted: both were
+        # written for the customer (and mailed). Other status reasons are internal.
+        "question": complaint.status_reason if complaint.status == S.AWAITING_CUSTOMER else "",
+        "rejection_reason": complaint.status_reason if complaint.status == S.REJECTED else "",
+        "timeline": _timeline(complaint),
+        "form": form,
+        "files_allowed": _files_target(complaint) is not None,
+    }
+    return render(request, "complaints/public/status.html", context, status=status)
+
+
+@never_cache
+@require_GET
+def status(request, number: str):
+    complaint = _accessible(request, number)
+    if complaint is None:
+        # The same for unknown numbers and numbers this visitor may not see.
+        return redirect(
+            reverse("complaints:public-track") + "?" + urlencode({"number": number[:40]})
+        )
+    return _render_status(request, complaint, MessageForm())
+
+
+@never_cache
+@require_POST
+def message(request, number: str):
+    complaint = _accessible(request, number)
+    if complaint is None:
+        raise Http404
+    if response := _limited(request, "message", MESSAGE_LIMIT):
+        return response
+    form = MessageForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_status(request, complaint, form)
+    files = form.cleaned_data["attachments"]
+    if files and _files_target(complaint) is None:
+        form.add_error("attachments", _("Files can no longer be added to this complaint."))
+        return _render_status(request, complaint, form)
+    stored: list[Attachment] = []
+    field_name = "body"
+    try:
+        with transaction.atomic():
+            event = complaint_record_customer_message(
+                complaint=complaint, body=form.cleaned_data["body"]
+            )
+            field_name = "attachments"
+            for upload in files:
+                stored.append(
+                    attachment_services.attachment_add(
+                        # On a merged complaint the message's event is on the target.
+                        complaint=event.complaint,
+                        actor=roles.SYSTEM,
+                        upload=upload,
+                        internal=False,
+                        event=event,
+                    )
+                )
+    except ServiceError as exc:
+        _discard(stored)
+        form.add_error(field_name if isinstance(exc, InvalidInput) else None, exc.message)
+        return _render_status(request, complaint, form)
+    except BaseException:
+        _discard(stored)
+        raise
+    messages.success(request, _("Thank you. Your message was sent."))
+    return redirect(_status_url(complaint) + "#timeline")
+
+
+@never_cache
+@require_GET
+def attachment_download(request, number: str, pk: int):
+    complaint = _accessible(request, number)
+    attachment = (
+        Attachment.objects.filter(
+            pk=pk, complaint=complaint, is_internal=False, event__is_internal=False
+        ).first()
+        if complaint is not None
+        else None
+    )
+    if attachment is None:
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
