@@ -2,7 +2,7 @@
 urgency × impact grid, routing rules, the recorded proposals (read only), and a
 "Try it" page that shows what triage would propose for a pasted text.
 
-Imported at the end of complaints/admin.py, so the shared admin pieces exist.
+Imported by complaints/admin/__init__.py; the shared admin pieces are in complaints.admin.base.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from complaints.admin import HistoryAdmin, ReadOnlyAdminMixin
+from complaints.admin.base import HistoryAdmin, ReadOnlyAdminMixin
 from complaints.models import (
     Channel,
     Complaint,

@@ -1,6 +1,6 @@
-"""Admin of the SLA clock (imported by complaints/admin.py): business calendars with
-their holidays and make-up working days, SLA policies, and the crossings the sweep
-recorded (read only).
+"""Admin of the SLA clock (imported by complaints/admin/__init__.py): business
+calendars with their holidays and make-up working days, SLA policies, and the
+crossings the sweep recorded (read only).
 
 "Load official holidays for a year" is an action on the calendar list: choose the
 calendars, the country and the year in the action bar, and run it.
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from complaints.admin import HistoryAdmin, ReadOnlyAdminMixin
+from complaints.admin.base import HistoryAdmin, ReadOnlyAdminMixin
 from complaints.businesstime import Calendar
 from complaints.errors import ServiceError
 from complaints.models import BusinessCalendar, CalendarDay, SlaCrossing, SlaPolicy

@@ -1,5 +1,5 @@
 """Admin registrations of escalations, the escalation ladder and collaboration
-requests (imported by complaints/admin.py).
+requests (imported by complaints/admin/__init__.py).
 
 Escalations and collaboration requests are written by their services: here they are
 read (with their field history); the only write is the "acknowledge" action, which
@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from complaints.admin import HistoryAdmin, ReadOnlyAdminMixin
+from complaints.admin.base import HistoryAdmin, ReadOnlyAdminMixin
 from complaints.errors import ServiceError
 from complaints.models import CollaborationRequest, Escalation, EscalationStep
 from complaints.services import escalation as escalation_services

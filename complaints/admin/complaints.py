@@ -1,4 +1,5 @@
-"""The Django admin: configuration, and a read-mostly view of complaints.
+"""The complaint admin: a read-mostly view of complaints, with their status log and
+timeline as inlines, and admin actions for the transitions.
 
 A complaint's status and bookkeeping are read-only here. Field edits go through
 services.editing.complaint_update and status changes through the transition
@@ -13,274 +14,21 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
-from simple_history.models import DeletedObject
-from simple_history.template_utils import HistoricalRecordContextHelper
 
 from complaints import permissions, selectors
+from complaints.admin.base import CategoryTreeFilter, HistoryAdmin, ReadOnlyAdminMixin
 from complaints.errors import ServiceError
-from complaints.forms import (
-    TRANSITION_FIELDS,
-    CategoryChoiceField,
-    TransitionActionForm,
-    category_paths,
-)
-from complaints.models import (
-    Category,
-    Complaint,
-    ComplaintEvent,
-    Customer,
-    CustomerExternalId,
-    Priority,
-    Product,
-    StatusChange,
-    Team,
-    TeamMembership,
-    User,
-)
+from complaints.forms import TRANSITION_FIELDS, TransitionActionForm
+from complaints.models import Complaint, ComplaintEvent, StatusChange
 from complaints.services.editing import EDITABLE_FIELDS, complaint_update
 from complaints.services.transitions import complaint_transition
 from complaints.workflow import TRANSITIONS, ComplaintStatus
 
-# --- Shared pieces ------------------------------------------------------------------------
-
-
-class HistoryAdmin(SimpleHistoryAdmin):
-    """Field history to read, never to revert.
-
-    simple_history's per-version page is a form that saves the old version on POST
-    (whatever `revert_disabled` says), so it is refused outright and the history list
-    does not link to it. A model without HistoricalRecords falls back to the
-    admin's own change log.
-    """
-
-    object_history_list_template = "admin/simple_history/object_history_list.html"
-
-    def __init__(self, model, admin_site):
-        super().__init__(model, admin_site)
-        self.has_field_history = _has_field_history(model)
-        if not self.has_field_history:
-            self.object_history_template = None
-
-    def history_view(self, request, object_id, extra_context=None):
-        if not self.has_field_history:
-            return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
-        return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        raise PermissionDenied
-
-    def revert_disabled(self, request, obj=None) -> bool:
-        return True
-
-    def get_historical_record_context_helper(self, request, historical_record):
-        return ReadableHistoryHelper(self.model, historical_record)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model is Category:
-            kwargs.setdefault("form_class", CategoryChoiceField)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    # The rows' category ("category"), or the rows themselves (""), whose full names
-    # the list shows: their ancestors are attached from one query.
-    category_relation: str | None = None
-
-    def get_changelist_instance(self, request):
-        changelist = super().get_changelist_instance(request)
-        if self.category_relation is not None:
-            rows = list(changelist.result_list)  # evaluated once, cached for the template
-            attr = self.category_relation
-            link_category_parents([getattr(row, attr) for row in rows] if attr else rows)
-        return changelist
-
-
-class ReadableHistoryHelper(HistoricalRecordContextHelper):
-    """Shows choice labels, and an empty foreign key as empty.
-
-    simple_history shows an empty foreign key as "Deleted <model> (pk=None)".
-    """
-
-    def prepare_delta_change_value(self, change, value):
-        if isinstance(value, DeletedObject) and value.pk is None:
-            return "—"
-        field = self.model._meta.get_field(change.field)
-        if field.choices and isinstance(value, str | int):
-            return dict(field.flatchoices).get(value, value) if value != "" else "—"
-        return super().prepare_delta_change_value(change, value)
-
-
-def _has_field_history(model) -> bool:
-    # Set by simple_history on every model it tracks.
-    return hasattr(model._meta, "simple_history_manager_attribute")
-
-
-def link_category_parents(categories: list[Category | None]) -> None:
-    """Attach every ancestor of `categories` from one query.
-
-    Category.__str__ (full_name) walks the parents one query each; a list of many
-    categories would do that per row.
-    """
-    nodes = {node.pk: node for node in Category.objects.only("pk", "parent_id", "name")}
-    for node in [*nodes.values(), *categories]:
-        if node is not None and node.parent_id in nodes:
-            node.parent = nodes[node.parent_id]
-
-
-class CategoryTreeFilter(admin.RelatedFieldListFilter):
-    """Filter by category, labelled with full names from one query."""
-
-    def field_choices(self, field, request, model_admin):
-        paths = category_paths()
-        return sorted(paths.items(), key=lambda item: item[1])
-
-
-class ReadOnlyAdminMixin:
-    """View only, for everybody (superusers included)."""
-
-    def get_queryset(self, request):
-        # The logs of the complaints this user may see (everything, for supervisors).
-        qs = super().get_queryset(request)
-        if permissions.visibility_filter(request.user) is None:
-            return qs
-        return qs.filter(complaint__in=selectors.complaints_visible_to(request.user))
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-# --- People and teams -------------------------------------------------------------------------
-
-
-@admin.register(User)
-class UserAdmin(HistoryAdmin, BaseUserAdmin):
-    fieldsets = (
-        *BaseUserAdmin.fieldsets,
-        (_("Back office"), {"fields": ("display_name", "language", "is_away")}),
-    )
-    add_fieldsets = (
-        *BaseUserAdmin.add_fieldsets,
-        (_("Back office"), {"fields": ("display_name", "email", "language")}),
-    )
-    list_display = (
-        "username",
-        "display_name",
-        "email",
-        "language",
-        "is_away",
-        "is_active",
-        "is_staff",
-    )
-    list_filter = ("is_active", "is_away", "is_staff", "is_superuser", "language", "groups")
-    search_fields = ("username", "display_name", "first_name", "last_name", "email")
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
-            # The Admin role manages people and roles, but may not mint superusers
-            # or hand out permissions that bypass the roles.
-            fields += ["is_superuser", "user_permissions"]
-        return fields
-
-    def _guards_superuser(self, request, obj) -> bool:
-        # Changing a superuser's password or roles would be a way to become one.
-        return obj is not None and obj.is_superuser and not request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        if self._guards_superuser(request, obj):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        if self._guards_superuser(request, obj):
-            return False
-        return super().has_delete_permission(request, obj)
-
-
-class TeamMembershipInline(admin.TabularInline):
-    model = TeamMembership
-    extra = 0
-    fields = ("user", "joined_at")
-    readonly_fields = ("joined_at",)
-    autocomplete_fields = ("user",)
-
-
-@admin.register(Team)
-class TeamAdmin(HistoryAdmin):
-    list_display = ("name", "code", "kind", "supervisor", "assignment_strategy", "is_active")
-    list_filter = ("kind", "assignment_strategy", "is_active")
-    list_select_related = ("supervisor",)
-    search_fields = ("name", "code")
-    autocomplete_fields = ("supervisor",)
-    inlines = (TeamMembershipInline,)
-
-
-@admin.register(TeamMembership)
-class TeamMembershipAdmin(HistoryAdmin):
-    list_display = ("user", "team", "joined_at")
-    list_filter = ("team",)
-    list_select_related = ("user", "team")
-    search_fields = ("user__username", "user__display_name", "team__name", "team__code")
-    autocomplete_fields = ("user", "team")
-
-
-# --- Catalogue ------------------------------------------------------------------------------
-
-
-@admin.register(Category)
-class CategoryAdmin(HistoryAdmin):
-    list_display = ("full_name_column", "code", "parent", "default_team", "is_active", "sort_order")
-    list_filter = ("is_active", ("parent", CategoryTreeFilter), "default_team")
-    list_select_related = ("default_team",)
-    search_fields = ("name", "code")
-    category_relation = ""
-
-    @admin.display(description=_("full name"), ordering="name")
-    def full_name_column(self, obj: Category) -> str:
-        return obj.full_name
-
-
-@admin.register(Product)
-class ProductAdmin(HistoryAdmin):
-    list_display = ("name", "sku", "category", "is_active")
-    list_filter = ("is_active", ("category", CategoryTreeFilter))
-    list_select_related = ("category",)
-    category_relation = "category"
-    search_fields = ("name", "sku")
-
-
-@admin.register(Priority)
-class PriorityAdmin(HistoryAdmin):
-    list_display = ("code", "level", "name", "color")
-    list_filter = ("level",)
-    search_fields = ("code", "name")
-
-
-class CustomerExternalIdInline(admin.TabularInline):
-    model = CustomerExternalId
-    extra = 0
-
-
-@admin.register(Customer)
-class CustomerAdmin(HistoryAdmin):
-    list_display = ("__str__", "name", "phone", "email", "tier", "language", "created_at")
-    list_filter = ("tier", "language")
-    search_fields = ("name", "phone", "email", "external_ids__value")
-    inlines = (CustomerExternalIdInline,)
-
-
-# --- The explicit logs: read only ------------------------------------------------------------------
+# --- The complaint's logs, as inlines: read only ----------------------------------------------
 
 
 def _status_label(value: str) -> str:
@@ -319,27 +67,6 @@ class ComplaintEventInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
-
-
-@admin.register(StatusChange)
-class StatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "complaint", "transition", "from_label", "to_label", "actor")
-    list_filter = ("transition", "to_status", "created_at")
-    list_select_related = ("complaint", "actor")
-    search_fields = ("complaint__tracking_number", "reason")
-    date_hierarchy = "created_at"
-
-    from_label = StatusChangeInline.from_label
-    to_label = StatusChangeInline.to_label
-
-
-@admin.register(ComplaintEvent)
-class ComplaintEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "complaint", "kind", "actor", "is_internal")
-    list_filter = ("kind", "is_internal", "created_at")
-    list_select_related = ("complaint", "actor")
-    search_fields = ("complaint__tracking_number", "body")
-    date_hierarchy = "created_at"
 
 
 # --- Complaints -----------------------------------------------------------------------------------
@@ -617,7 +344,3 @@ class ComplaintAdmin(HistoryAdmin):
                     },
                     messages.SUCCESS,
                 )
-
-
-# Registrations that live in their own modules (imported for their side effect).
-from complaints import admin_escalation, admin_sla, admin_triage  # noqa: E402, F401
