@@ -47,7 +47,7 @@ def test_mail_receive_succeeds_when_processing_fails(org, monkeypatch):
     def explode(message):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(mail, "_act", explode)
+    monkeypatch.setattr(mail.processing, "_act", explode)
     call_command("mail_receive", stdin=io.BytesIO(make_raw()))  # exit status 0
     assert InboundMessage.objects.get().status == Status.QUARANTINED
 

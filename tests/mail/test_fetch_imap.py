@@ -54,14 +54,14 @@ def test_a_message_whose_processing_fails_is_quarantined_and_the_next_is_process
 ):
     mailbox.append(make_raw(subject="poison", body="this one breaks"))
     mailbox.append(eml("04_big5.eml"))
-    real_act = mail._act
+    real_act = mail.processing._act
 
     def act(message):
         if message.subject == "poison":
             raise ValueError("cannot handle this one")
         return real_act(message)
 
-    monkeypatch.setattr(mail, "_act", act)
+    monkeypatch.setattr(mail.processing, "_act", act)
     summary = mail_fetch(**mailbox.settings())
     assert summary.outcomes == {Status.QUARANTINED: 1, Status.CREATED: 1}
     poison = InboundMessage.objects.get(subject="poison")

@@ -71,7 +71,7 @@ def test_without_message_id_the_bytes_are_the_key():
 def test_a_concurrent_duplicate_insert_returns_the_existing_row(monkeypatch, eml):
     raw = eml("06_quoted_printable.eml")
     first = mail.inbound_store(raw=raw, source="imap")
-    real_find = mail._find
+    real_find = mail.storing._find
     calls = []
 
     def find_nothing_first(key):
@@ -79,7 +79,7 @@ def test_a_concurrent_duplicate_insert_returns_the_existing_row(monkeypatch, eml
         calls.append(key)
         return None if len(calls) == 1 else real_find(key)
 
-    monkeypatch.setattr(mail, "_find", find_nothing_first)
+    monkeypatch.setattr(mail.storing, "_find", find_nothing_first)
     again = mail.inbound_store(raw=raw, source="pipe")
     assert again.pk == first.pk
     assert len(calls) == 2
@@ -315,7 +315,7 @@ def test_an_error_while_processing_quarantines_and_rolls_back(org, eml, monkeypa
     def explode(**kwargs):
         raise RuntimeError("storage is full")
 
-    monkeypatch.setattr(mail, "attachment_add", explode)
+    monkeypatch.setattr(mail.outcomes, "attachment_add", explode)
     raw = eml("10_attachment_only.eml")
     message = receive(raw)  # does not raise
     assert message.status == Status.QUARANTINED
