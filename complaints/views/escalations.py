@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -123,76 +123,66 @@ def escalation_list(request):
 # --- Writes --------------------------------------------------------------------------------------
 
 
-@staff_required
-@require_POST
-def escalation_acknowledge(request, pk: int):
+def _act(request, pk: int, *, form_class=None, call, done: str) -> HttpResponse:
+    """The supervisors' write actions: check the role and the escalation, validate the
+    form (if any), call the service, report in a message, go back to the list."""
     _require_manager(request)
     escalation = _escalation(request, pk)
+    data = {}
+    if form_class is not None:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            messages.error(request, _form_errors(form))
+            return _back(request, _list_url())
+        data = form.cleaned_data
     try:
-        services.escalation_acknowledge(escalation=escalation, actor=request.user)
+        call(escalation, data)
     except NotFound:
         raise Http404 from None
     except ServiceError as err:
         messages.error(request, err.message)
     else:
-        messages.success(
-            request,
-            _("Escalation of %(number)s acknowledged.")
-            % {"number": escalation.complaint.tracking_number},
-        )
+        messages.success(request, done % {"number": escalation.complaint.tracking_number})
     return _back(request, _list_url())
+
+
+@staff_required
+@require_POST
+def escalation_acknowledge(request, pk: int):
+    return _act(
+        request,
+        pk,
+        call=lambda e, data: services.escalation_acknowledge(escalation=e, actor=request.user),
+        done=_("Escalation of %(number)s acknowledged."),
+    )
 
 
 @staff_required
 @require_POST
 def escalation_instruct(request, pk: int):
-    _require_manager(request)
-    escalation = _escalation(request, pk)
-    form = InstructForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return _back(request, _list_url())
-    try:
-        services.escalation_instruct(
-            escalation=escalation, actor=request.user, note=form.cleaned_data["note"]
-        )
-    except NotFound:
-        raise Http404 from None
-    except ServiceError as err:
-        messages.error(request, err.message)
-    else:
-        messages.success(
-            request,
-            _("Instruction added to %(number)s.")
-            % {"number": escalation.complaint.tracking_number},
-        )
-    return _back(request, _list_url())
+    return _act(
+        request,
+        pk,
+        form_class=InstructForm,
+        call=lambda e, data: services.escalation_instruct(
+            escalation=e, actor=request.user, note=data["note"]
+        ),
+        done=_("Instruction added to %(number)s."),
+    )
 
 
 @staff_required
 @require_POST
 def escalation_settle(request, pk: int):
-    _require_manager(request)
-    escalation = _escalation(request, pk)
-    form = SettleForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return _back(request, _list_url())
-    try:
-        services.escalation_settle(
-            escalation=escalation, actor=request.user, settlement=form.cleaned_data["settlement"]
-        )
-    except NotFound:
-        raise Http404 from None
-    except ServiceError as err:
-        messages.error(request, err.message)
-    else:
-        messages.success(
-            request,
-            _("Escalation of %(number)s settled.")
-            % {"number": escalation.complaint.tracking_number},
-        )
-    return _back(request, _list_url())
+    return _act(
+        request,
+        pk,
+        form_class=SettleForm,
+        call=lambda e, data: services.escalation_settle(
+            escalation=e, actor=request.user, settlement=data["settlement"]
+        ),
+        done=_("Escalation of %(number)s settled."),
+    )
 
 
 @staff_required

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from complaints import roles
 from complaints.models import CollaborationRequest, Complaint, Escalation, Notification
 from complaints.services import collaboration, escalation
+from tests.support import run_at_once
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -20,24 +20,7 @@ pytestmark = [
 
 
 def _race(actions):
-    barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
-
-    def run(i, action):
-        try:
-            barrier.wait()
-            results[i] = action()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what we compare
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(60)
-    return results
+    return run_at_once(actions)
 
 
 def test_two_collaboration_sweeps_at_once_escalate_each_request_once(ladder, make_complaint):

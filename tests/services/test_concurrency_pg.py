@@ -1,13 +1,12 @@
 """Real concurrency on PostgreSQL: two threads, two connections, one complaint."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from complaints.errors import ComplaintConflict
 from complaints.models import Complaint
 from complaints.services import transitions as t
+from tests.support import run_at_once
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -16,24 +15,7 @@ pytestmark = [
 
 
 def _race(actions):
-    barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
-
-    def run(i, action):
-        try:
-            barrier.wait()
-            results[i] = action()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what we compare
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(30)
-    return results
+    return run_at_once(actions)
 
 
 def test_two_agents_claiming_at_once_one_owner(org, make_complaint):

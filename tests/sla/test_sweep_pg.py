@@ -3,15 +3,14 @@ recorded, put on the timeline and escalated exactly once."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Count
 
 from complaints.models import Complaint, ComplaintEvent, Escalation, SlaCrossing
 from complaints.services.sweep import sla_sweep
 from tests.sla.calendars import SHANGHAI, at
+from tests.support import run_at_once
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -23,24 +22,7 @@ LATE = at(SHANGHAI, 2026, 6, 3, 9)  # after every deadline of the policy below
 
 
 def _at_once(*actions):
-    barrier = threading.Barrier(len(actions))
-    results: list = [None] * len(actions)
-
-    def run(i, action):
-        try:
-            barrier.wait()
-            results[i] = action()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what we compare
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(120)
-    return results
+    return run_at_once(list(actions))
 
 
 def test_two_sweeps_at_once_escalate_each_breach_once(org, make_complaint, policy, clock):
