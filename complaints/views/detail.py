@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Max
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -40,7 +40,7 @@ from complaints.services import inapp, triage
 from complaints.services.editing import complaint_update
 from complaints.services.messages import complaint_add_note, complaint_reply
 from complaints.services.transitions import complaint_transition
-from complaints.views.common import staff_required
+from complaints.views.common import attachment_response, staff_required
 from complaints.views.timeline import describe_events, timeline_for
 from complaints.workflow import TRANSITIONS
 
@@ -446,21 +446,7 @@ def attachment_download(request, pk: int):
         attachment = attachment_services.attachment_get_for_user(user=request.user, pk=pk)
     except NotFound:
         raise Http404 from None
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    # FileResponse writes the original name into Content-Disposition (RFC 5987
-    # filename* for non-ASCII names); the browser must not sniff another type.
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment)
 
 
 @staff_required

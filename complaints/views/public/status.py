@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -23,6 +23,7 @@ from complaints.errors import InvalidInput, ServiceError
 from complaints.models import Attachment, Complaint, ComplaintEvent
 from complaints.services import attachments as attachment_services
 from complaints.services.messages import complaint_record_customer_message
+from complaints.views.common import attachment_response
 from complaints.views.public.common import (
     MESSAGE_LIMIT,
     _accessible,
@@ -273,15 +274,4 @@ def attachment_download(request, number: str, pk: int):
     )
     if attachment is None:
         raise Http404
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(attachment)
