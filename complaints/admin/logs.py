@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from complaints.admin.base import ReadOnlyAdminMixin
 from complaints.admin.complaints import StatusChangeInline
-from complaints.models import ComplaintEvent, StatusChange
+from complaints.models import ComplaintEvent, StatusChange, SurveyResponse
 
 
 @admin.register(StatusChange)
@@ -30,3 +30,12 @@ class ComplaintEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("complaint", "actor")
     search_fields = ("complaint__tracking_number", "body")
     date_hierarchy = "created_at"
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("answered_at", "complaint", "cycle", "rating", "solved")
+    list_filter = ("rating", "solved", "answered_at")
+    list_select_related = ("complaint",)
+    search_fields = ("complaint__tracking_number", "comment")
+    date_hierarchy = "answered_at"

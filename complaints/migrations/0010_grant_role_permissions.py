@@ -22,6 +22,7 @@ READ_ONLY_MODELS = {
     "inboundmessage",
     "attachment",
     "savedfilter",
+    "surveyresponse",
 }
 
 

@@ -14,6 +14,7 @@ from complaints.models.routing import (
     Urgency,
 )
 from complaints.models.sla import BusinessCalendar, CalendarDay, SlaCrossing, SlaPolicy
+from complaints.models.survey import SurveyResponse
 from complaints.models.timeline import ComplaintEvent, StatusChange
 from complaints.models.workspace import Attachment, Notification, Presence, SavedFilter
 
@@ -49,6 +50,7 @@ __all__ = [
     "SlaCrossing",
     "SlaPolicy",
     "StatusChange",
+    "SurveyResponse",
     "Team",
     "TeamMembership",
     "TriageProposal",

@@ -42,6 +42,22 @@ def _status_url(complaint: Complaint) -> str:
     return public_links.status_url(complaint)
 
 
+def _survey_line(complaint: Complaint) -> str:
+    """The satisfaction survey link (满意度回访), signed for this handling round."""
+    from django.urls import reverse
+
+    from complaints import public_links
+    from complaints.services import survey
+
+    url = public_links.site_url() + reverse(
+        "complaints:public-survey", args=[survey.survey_token(complaint)]
+    )
+    return _(
+        "Are you satisfied with how we handled your complaint? Tell us here "
+        "(the link is valid for %(days)d days):\n%(url)s"
+    ) % {"days": survey.survey_days(), "url": url}
+
+
 def _language(complaint: Complaint) -> str:
     lang = complaint.language or complaint.customer.language or settings.LANGUAGE_CODE
     return lang if lang in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
@@ -142,6 +158,7 @@ def status_change_send(*, change: StatusChange) -> bool:
         if change.to_status == ComplaintStatus.RESOLVED:
             lines.append(_("Resolution: %(text)s") % {"text": complaint.resolution_summary})
             lines.append(_("Remedy: %(text)s") % {"text": complaint.remedy_decision})
+            lines.append(_survey_line(complaint))
         elif change.to_status == ComplaintStatus.REJECTED:
             lines.append(_("Reason: %(text)s") % {"text": change.reason})
             lines.append(_("If you disagree: %(text)s") % {"text": complaint.recourse})

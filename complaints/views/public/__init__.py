@@ -15,7 +15,7 @@ session access, the neutral answer), ``submit`` (the complaint form), ``track``
 
 from django.urls import path
 
-from complaints.views.public import status, submit, track
+from complaints.views.public import status, submit, survey, track
 from complaints.views.public.common import (
     LINK_LIMIT,
     MESSAGE_LIMIT,
@@ -57,4 +57,6 @@ urlpatterns = [
         name="public-attachment",
     ),
     path("track/<str:token>/", track.track_link, name="public-track-link"),
+    path("survey/thanks/", survey.thanks, name="public-survey-thanks"),
+    path("survey/<str:token>/", survey.survey, name="public-survey"),
 ]
