@@ -95,6 +95,11 @@ def survey_check(token: str) -> Complaint:
     return complaint
 
 
+def survey_answered(complaint: Complaint) -> bool:
+    """Whether the customer answered the survey of the complaint's current round."""
+    return _answered(complaint)
+
+
 def _answered(complaint: Complaint) -> bool:
     return SurveyResponse.objects.filter(
         complaint_id=complaint.pk, cycle=complaint.reopen_count

@@ -369,3 +369,18 @@ def test_page_is_rate_limited(make_complaint, client, settings):
         limited = client.get(url(token))
     assert limited.status_code == 429
     assert "Retry-After" in limited
+
+
+def test_the_status_page_links_to_the_open_survey_only(client, make_complaint):
+    from django.urls import reverse
+
+    from complaints import public_links
+    from complaints.services import survey
+
+    complaint = make_complaint("resolved")
+    link = public_links.status_url(complaint)
+    page = client.get(link, follow=True).content.decode()
+    assert reverse("complaints:public-survey", args=[survey.survey_token(complaint)]) in page
+    survey.survey_submit(complaint=complaint, rating=5, solved=True, comment="")
+    page = client.get(link, follow=True).content.decode()
+    assert 'id="survey-link"' not in page

@@ -22,6 +22,7 @@ from complaints import permissions, roles, selectors
 from complaints.errors import InvalidInput, ServiceError
 from complaints.models import Attachment, Complaint, ComplaintEvent
 from complaints.services import attachments as attachment_services
+from complaints.services import survey as survey_services
 from complaints.services.messages import complaint_record_customer_message
 from complaints.views.common import attachment_response
 from complaints.views.public.common import (
@@ -200,8 +201,16 @@ def _render_status(request, complaint: Complaint, form: MessageForm, status: int
         "timeline": _timeline(complaint),
         "form": form,
         "files_allowed": _files_target(complaint) is not None,
+        "survey_url": _survey_url(complaint),
     }
     return render(request, "complaints/public/status.html", context, status=status)
+
+
+def _survey_url(complaint: Complaint) -> str:
+    """The satisfaction survey of this handling round, while it waits for an answer."""
+    if complaint.status != S.RESOLVED or survey_services.survey_answered(complaint):
+        return ""
+    return reverse("complaints:public-survey", args=[survey_services.survey_token(complaint)])
 
 
 @never_cache
