@@ -2,8 +2,6 @@
 notes, attachments, reclassification, presence and optimistic concurrency."""
 
 import re
-import struct
-import zlib
 from datetime import timedelta
 
 import pytest
@@ -25,6 +23,7 @@ from complaints.services import transitions as t
 from complaints.services.editing import complaint_update
 from complaints.services.inapp import presence_touch
 from tests.factories import CategoryFactory, CustomerFactory, ProductFactory
+from tests.support import png, png_bytes
 
 pytestmark = pytest.mark.django_db
 Kind = ComplaintEvent.Kind
@@ -34,26 +33,6 @@ Kind = ComplaintEvent.Kind
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
-
-
-def png_bytes() -> bytes:
-    """A real 1×1 greyscale PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x00"))
-        + chunk(b"IEND", b"")
-    )
-
-
-def png(name: str = "photo.png") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
 
 
 def detail_url(complaint) -> str:

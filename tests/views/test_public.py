@@ -3,10 +3,8 @@ page (no account)."""
 
 import re
 import secrets
-import struct
 import threading
 import time
-import zlib
 from unittest import mock
 
 import pytest
@@ -29,6 +27,7 @@ from complaints.services import attachments, messages
 from complaints.services import transitions as t
 from complaints.views import public
 from tests.factories import CustomerFactory, ProductFactory
+from tests.support import png, png_bytes
 
 pytestmark = pytest.mark.django_db
 Kind = ComplaintEvent.Kind
@@ -50,26 +49,6 @@ def fresh_cache():
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
-
-
-def png_bytes() -> bytes:
-    """A real 1×1 greyscale PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x00"))
-        + chunk(b"IEND", b"")
-    )
-
-
-def png(name: str = "photo.png") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
 
 
 def form_data(**overrides) -> dict:
