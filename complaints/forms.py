@@ -287,6 +287,7 @@ def _condition_inputs() -> dict[Any, tuple[str, ...]]:
         w.has_reason: ("reason", "question"),
         w.has_recourse: ("recourse",),
         w.has_open_merge_target: ("target",),
+        w.customer_was_told: ("told_customer",),
     }
 
 
@@ -376,6 +377,15 @@ class StaffTransitionForm(VersionedForm):
                 widget=forms.Textarea(attrs={"rows": 2}),
                 initial=c.remedy_decision,
                 **text,
+            )
+        if name == "told_customer":
+            return forms.BooleanField(
+                label=_("I told the customer the result myself (by phone or in person)"),
+                required=False,
+                help_text=_(
+                    "Needed only when the customer has no email address or phone number "
+                    "on file; otherwise they are told by message."
+                ),
             )
         if name == "recourse":
             return forms.CharField(

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 # Celery's autodiscovery imports this module only: the other task modules register here.
-from complaints import tasks_escalation, tasks_mail, tasks_sla  # noqa: F401
+from complaints import tasks_escalation, tasks_loop, tasks_mail, tasks_sla  # noqa: F401
 
 
 @shared_task(name="complaints.tasks.outbox_deliver")

@@ -1,11 +1,15 @@
 from complaints.views import (
+    callbacks,
     collaboration,
     detail,
     duplicates,
     escalations,
+    guidance,
+    improvements,
     inbox,
     public,
     queues,
+    remedies,
     workbench,
 )
 
@@ -20,4 +24,8 @@ urlpatterns = [
     *public.urlpatterns,
     *escalations.urlpatterns,
     *collaboration.urlpatterns,
+    *guidance.urlpatterns,
+    *remedies.urlpatterns,
+    *callbacks.urlpatterns,
+    *improvements.urlpatterns,
 ]

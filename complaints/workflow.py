@@ -86,6 +86,28 @@ def has_remedy_decision(complaint: Complaint) -> bool:
     return bool(complaint.remedy_decision.strip())
 
 
+@condition(_("the customer is told the result (email or phone on file, or told in person)"))
+def customer_was_told(complaint: Complaint) -> bool:
+    return complaint.customer_notified_at is not None
+
+
+@condition(_("no remedy is still waiting for a supervisor's approval"))
+def no_remedy_awaiting_approval(complaint: Complaint) -> bool:
+    if complaint.pk is None:
+        return True
+    return not complaint.remedies.filter(status="pending").exists()
+
+
+@condition(
+    _(
+        "the customer's answer is recorded (survey or call-back), or a supervisor "
+        "closes with a reason"
+    )
+)
+def has_loop_outcome(complaint: Complaint) -> bool:
+    return bool(complaint.loop_outcome)
+
+
 @condition(_("a reason is given"))
 def has_reason(complaint: Complaint) -> bool:
     return bool(complaint.status_reason.strip())
@@ -168,6 +190,8 @@ class Rule:
     conditions: list[Callable[[Complaint], bool]] = field(default_factory=list)
     # The keyword arguments its service takes besides complaint and actor (forms, API).
     inputs: tuple[str, ...] = ()
+    # Keyword arguments only the system passes (never a form or API field).
+    system_inputs: tuple[str, ...] = ()
 
 
 TRANSITIONS: dict[str, Rule] = {
@@ -247,8 +271,8 @@ TRANSITIONS: dict[str, Rule] = {
             S.RESOLVED,
             by_assignee_or_supervisor,
             _("the assignee and supervisors"),
-            [has_resolution, has_remedy_decision],
-            ("summary", "root_cause", "remedy"),
+            [has_resolution, has_remedy_decision, no_remedy_awaiting_approval, customer_was_told],
+            ("summary", "root_cause", "remedy", "told_customer"),
         ),
         Rule(
             "close",
@@ -257,8 +281,9 @@ TRANSITIONS: dict[str, Rule] = {
             S.CLOSED,
             by_system_or_supervisor,
             _("the system (loop complete) and supervisors (override)"),
-            [has_reason],
+            [has_reason, has_resolution, customer_was_told, has_loop_outcome],
             ("reason",),
+            system_inputs=("outcome",),
         ),
         Rule(
             "reopen",

@@ -7,7 +7,7 @@ import pytest
 
 from complaints import roles
 from complaints.models import Channel, Complaint, Demand
-from complaints.services import intake
+from complaints.services import intake, survey
 from complaints.services import transitions as t
 from tests.factories import (
     CategoryFactory,
@@ -92,7 +92,8 @@ def _path(org: Org, target: str) -> list:
             "remedy": "Replacement shipped",
         },
     )
-    close = (t.complaint_close, lambda c: {"actor": roles.SYSTEM, "reason": "Customer satisfied"})
+    # Closed the normal way: the customer answers the survey, satisfied.
+    close = (survey.survey_submit, lambda c: {"rating": 5, "solved": True})
     paths = {
         "new": [],
         "triaged": [triage],

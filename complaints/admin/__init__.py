@@ -12,14 +12,22 @@ their models with the admin site.
     escalation  escalations, the escalation ladder, collaboration requests
     sla         business calendars, SLA policies, SLA crossings
     triage      keyword rules (and their "try it" page), priority grid, routing, proposals
+    guidance    SOPs (versioned) and reply templates
+    remedy      authority limits; remedies, read only
+    callback    call-backs and their attempts, read only
+    improvement improvement actions, read only
 """
 
 from complaints.admin import (  # noqa: F401 — imported to register their models
+    callback,
     catalog,
     complaints,
     escalation,
+    guidance,
+    improvement,
     logs,
     org,
+    remedy,
     sla,
     triage,
 )

@@ -1,10 +1,14 @@
 from complaints.models.catalog import Category, Priority, Product
-from complaints.models.complaint import Channel, Complaint, Demand, RootCause
+from complaints.models.callback import CallbackAttempt, CallbackResult, CallbackTask
+from complaints.models.complaint import Channel, Complaint, Demand, LoopOutcome, RootCause
 from complaints.models.customer import Customer, CustomerExternalId
 from complaints.models.escalation import CollaborationRequest, Escalation, EscalationStep
+from complaints.models.guidance import ReplyTemplate, Sop, SopCheck
+from complaints.models.improvement import ImprovementAction
 from complaints.models.intake import DuplicateFlag, IdempotencyKey, InboundMessage, MailThread
 from complaints.models.org import Team, TeamMembership, User
 from complaints.models.outbox import OutboxMessage
+from complaints.models.remedy import AuthorityLimit, Remedy, RemedyKind
 from complaints.models.routing import (
     Impact,
     KeywordRule,
@@ -20,8 +24,12 @@ from complaints.models.workspace import Attachment, Notification, Presence, Save
 
 __all__ = [
     "Attachment",
+    "AuthorityLimit",
     "BusinessCalendar",
     "CalendarDay",
+    "CallbackAttempt",
+    "CallbackResult",
+    "CallbackTask",
     "Category",
     "Channel",
     "CollaborationRequest",
@@ -35,8 +43,10 @@ __all__ = [
     "EscalationStep",
     "IdempotencyKey",
     "Impact",
+    "ImprovementAction",
     "InboundMessage",
     "KeywordRule",
+    "LoopOutcome",
     "MailThread",
     "Notification",
     "OutboxMessage",
@@ -44,11 +54,16 @@ __all__ = [
     "Priority",
     "PriorityMatrix",
     "Product",
+    "Remedy",
+    "RemedyKind",
+    "ReplyTemplate",
     "RootCause",
     "RoutingRule",
     "SavedFilter",
     "SlaCrossing",
     "SlaPolicy",
+    "Sop",
+    "SopCheck",
     "StatusChange",
     "SurveyResponse",
     "Team",

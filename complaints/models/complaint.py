@@ -35,6 +35,15 @@ class Demand(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class LoopOutcome(models.TextChoices):
+    """How the loop closed: the customer's answer, or a supervisor's override."""
+
+    SURVEY = "survey", _("Survey: satisfied")
+    CALLBACK = "callback", _("Call-back: satisfied")
+    NO_RESPONSE = "no_response", _("No response after call-backs")
+    OVERRIDE = "override", _("Closed by a supervisor")
+
+
 class RootCause(models.TextChoices):
     PRODUCT_DEFECT = "product_defect", _("Product defect")
     SERVICE = "service", _("Service failure")
@@ -137,6 +146,11 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         blank=True,
         help_text=_("Where the customer may turn if they disagree (e.g. 12315)."),
     )
+    # When the customer was told the result of the current handling round.
+    customer_notified_at = models.DateTimeField(_("customer told"), null=True, blank=True)
+    loop_outcome = models.CharField(
+        _("how the loop closed"), max_length=20, choices=LoopOutcome, blank=True
+    )
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("merged into"),
@@ -210,6 +224,19 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
                 condition=~Q(merged_into=models.F("id")),
                 name="complaint_not_merged_into_itself",
             ),
+            # The loop is closed only when the customer was told the result and
+            # answered (survey, call-back), or a supervisor overrode with a reason.
+            models.CheckConstraint(
+                condition=~Q(status="closed")
+                | (
+                    ~Q(resolution_summary="")
+                    & ~Q(root_cause="")
+                    & Q(customer_notified_at__isnull=False)
+                    & ~Q(loop_outcome="")
+                    & ~Q(status_reason="")
+                ),
+                name="complaint_closed_loop_complete",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -249,6 +276,7 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     @transition(**_rule_kwargs("resolve"))
     def resolve(self) -> None:
         self.resolved_at = timezone.now()
+        self.loop_outcome = ""
 
     @transition(**_rule_kwargs("close"))
     def close(self) -> None:
@@ -262,6 +290,8 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         self.reopen_count += 1
         self.resolved_at = None
         self.closed_at = None
+        self.customer_notified_at = None
+        self.loop_outcome = ""
 
     @transition(**_rule_kwargs("reject"))
     def reject(self) -> None:

@@ -59,6 +59,10 @@ class ComplaintEvent(models.Model):
         MERGED = "merged", _("Merged")
         ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
         SLA_CROSSED = "sla_crossed", _("SLA warning or deadline")
+        REMEDY = "remedy", _("Remedy")
+        SOP_STEP = "sop_step", _("SOP step done")
+        CALLBACK = "callback", _("Call-back")
+        IMPROVEMENT = "improvement", _("Improvement action")
 
     complaint = models.ForeignKey(
         "complaints.Complaint",

@@ -59,6 +59,9 @@ class Notification(models.Model):
         ESCALATED = "escalated", _("Your complaint was escalated")
         COLLABORATION = "collaboration", _("A collaboration answer arrived")
         CUSTOMER_MESSAGE = "customer_message", _("The customer wrote")
+        APPROVAL = "approval", _("A remedy waits for approval or was decided")
+        CALLBACK = "callback", _("A call-back is due")
+        IMPROVEMENT = "improvement", _("An improvement action needs attention")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

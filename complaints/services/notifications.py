@@ -117,6 +117,11 @@ def _send(
     return queued
 
 
+def can_reach(customer) -> bool:
+    """Whether a message to the customer has a channel (email, or SMS to a phone)."""
+    return bool((customer.email or "").strip() or (customer.phone or "").strip())
+
+
 def complaint_send_acknowledgment(*, complaint: Complaint) -> bool:
     with translation.override(_language(complaint)):
         subject = _("[%(number)s] We have received your complaint") % {

@@ -27,7 +27,13 @@ from django.utils.translation import gettext_lazy
 
 from complaints import roles
 from complaints.errors import InvalidInput
-from complaints.models import Complaint, ComplaintEvent, Escalation, SurveyResponse
+from complaints.models import (
+    Complaint,
+    ComplaintEvent,
+    Escalation,
+    LoopOutcome,
+    SurveyResponse,
+)
 from complaints.models.survey import MAX_COMMENT
 from complaints.services.base import locked, record_event
 from complaints.tracking import clean_tracking_number
@@ -170,6 +176,7 @@ def survey_submit(
                 complaint_close(
                     complaint=complaint,
                     actor=roles.SYSTEM,
+                    outcome=LoopOutcome.SURVEY,
                     reason=_("Customer satisfied (survey: %(rating)d/5)") % {"rating": rating},
                 )
             else:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from complaints import permissions
+from complaints import permissions, roles
 from complaints.errors import (
     ActionForbidden,
     InvalidInput,
@@ -24,7 +24,14 @@ from complaints.errors import (
     ServiceError,
     TransitionRefused,
 )
-from complaints.models import Complaint, ComplaintEvent, Notification, RootCause, StatusChange
+from complaints.models import (
+    Complaint,
+    ComplaintEvent,
+    LoopOutcome,
+    Notification,
+    RootCause,
+    StatusChange,
+)
 from complaints.services import inapp, notifications, routing, sla, triage
 from complaints.services.base import (
     actor_user,
@@ -283,8 +290,17 @@ def complaint_release(*, complaint: Complaint, actor: Any, reason: str) -> Statu
 
 
 def complaint_resolve(
-    *, complaint: Complaint, actor: Any, summary: str, root_cause: str, remedy: str
+    *,
+    complaint: Complaint,
+    actor: Any,
+    summary: str,
+    root_cause: str,
+    remedy: str,
+    told_customer: bool = False,
 ) -> StatusChange:
+    """Resolve, and tell the customer the result: by the notification this transition
+    queues when they have an email address or phone number, or, when they have
+    neither, by the agent confirming they told them (`told_customer`)."""
     if root_cause and root_cause not in RootCause.values:
         raise InvalidInput(_("Unknown root cause: %(value)s.") % {"value": root_cause})
 
@@ -292,8 +308,11 @@ def complaint_resolve(
         c.resolution_summary = (summary or "").strip()
         c.root_cause = root_cause or ""
         c.remedy_decision = (remedy or "").strip()
+        now = timezone.now()
         if c.first_response_at is None:
-            c.first_response_at = timezone.now()
+            c.first_response_at = now
+        reachable = notifications.can_reach(c.customer)
+        c.customer_notified_at = now if reachable or told_customer else None
 
     return _perform(
         complaint=complaint,
@@ -305,8 +324,40 @@ def complaint_resolve(
     )
 
 
-def complaint_close(*, complaint: Complaint, actor: Any, reason: str) -> StatusChange:
-    return _perform(complaint=complaint, name="close", actor=actor, reason=reason)
+def complaint_close(
+    *, complaint: Complaint, actor: Any, reason: str, outcome: str | None = None
+) -> StatusChange:
+    """Close a resolved complaint: the loop is complete.
+
+    The system closes with the `outcome` that completed the loop (the survey, a
+    call-back, no response after the call-backs); a supervisor closes without one,
+    as an override that needs a reason.
+    """
+    if roles.is_system(actor):
+        if outcome not in LoopOutcome.values or outcome == LoopOutcome.OVERRIDE:
+            raise InvalidInput(_("The system closes a complaint only with the loop's outcome."))
+        loop_outcome = outcome
+    else:
+        loop_outcome = LoopOutcome.OVERRIDE
+
+    def stage(c: Complaint) -> None:
+        c.loop_outcome = loop_outcome
+
+    return _perform(
+        complaint=complaint,
+        name="close",
+        actor=actor,
+        reason=reason,
+        stage=stage,
+        event_data={"loop_outcome": loop_outcome},
+        after=_overtake_callbacks,
+    )
+
+
+def _overtake_callbacks(complaint: Complaint, change: StatusChange) -> None:
+    from complaints.services.callbacks import callbacks_overtaken
+
+    callbacks_overtaken(complaint=complaint)
 
 
 def complaint_reopen(*, complaint: Complaint, actor: Any, reason: str) -> StatusChange:
@@ -317,6 +368,7 @@ def complaint_reopen(*, complaint: Complaint, actor: Any, reason: str) -> Status
         actor=actor,
         reason=reason,
         stage=lambda c: sla.restart_clock(c, timezone.now()),
+        after=_overtake_callbacks,
     )
 
 

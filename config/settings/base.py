@@ -226,6 +226,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
     },
     "outbox-retry": {"task": "complaints.tasks.outbox_deliver_due", "schedule": 60.0},
+    "callbacks-due": {"task": "complaints.tasks_loop.callbacks_due_task", "schedule": 900.0},
     "housekeeping": {"task": "complaints.tasks.housekeeping_purge", "schedule": 3600.0},
 }
 if env("MAIL_IMAP_HOST", default=""):
@@ -261,6 +262,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # A closed complaint may be reopened within this window.
 COMPLAINT_REOPEN_WINDOW = timedelta(days=env.int("COMPLAINT_REOPEN_WINDOW_DAYS", default=30))
+# The satisfaction survey: how long its link works; ratings at or below the threshold
+# (or "not solved") reopen the complaint.
+COMPLAINT_SURVEY_DAYS = env.int("COMPLAINT_SURVEY_DAYS", default=14)
+COMPLAINT_SURVEY_THRESHOLD = env.int("COMPLAINT_SURVEY_THRESHOLD", default=2)
+# Call-backs (回访): opened this many days after the resolution when the survey is
+# unanswered; after this many failed attempts (at least the retry interval apart)
+# the complaint closes with "no response".
+COMPLAINT_CALLBACK_AFTER_DAYS = env.int("COMPLAINT_CALLBACK_AFTER_DAYS", default=3)
+COMPLAINT_CALLBACK_MAX_ATTEMPTS = env.int("COMPLAINT_CALLBACK_MAX_ATTEMPTS", default=3)
+COMPLAINT_CALLBACK_RETRY_HOURS = env.int("COMPLAINT_CALLBACK_RETRY_HOURS", default=4)
+# The currency of remedy amounts (shown next to them).
+COMPLAINT_CURRENCY = env("COMPLAINT_CURRENCY", default="CNY")
 
 SMS_BACKEND = env("SMS_BACKEND", default="complaints.sms.LogBackend")
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")

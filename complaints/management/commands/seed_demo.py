@@ -34,6 +34,7 @@ from complaints import permissions, roles
 from complaints.demo_data import DEMO_SYSTEM, Plan, plan_complaints
 from complaints.errors import ServiceError
 from complaints.models import (
+    CallbackResult,
     Category,
     Complaint,
     Customer,
@@ -44,7 +45,7 @@ from complaints.models import (
     TeamMembership,
     User,
 )
-from complaints.services import intake, messages, notifications, triage
+from complaints.services import callbacks, intake, messages, notifications, survey, triage
 from complaints.services import transitions as t
 from complaints.workflow import OPEN_STATES, ComplaintStatus
 
@@ -503,11 +504,25 @@ class Seeder:
         )
 
     def _close(self, c: Complaint, lang: str) -> None:
-        if self._chance(0.2):
-            actor, reason = self.supervisor, data.CLOSE_BY_SUPERVISOR[lang]
+        """The loop closes: mostly the customer's survey answer, sometimes a call-back
+        after no answer, sometimes a supervisor's override."""
+        roll = self.rng.random()
+        if roll < 0.15:
+            t.complaint_close(
+                complaint=c, actor=self.supervisor, reason=data.CLOSE_BY_SUPERVISOR[lang]
+            )
+        elif roll < 0.3:
+            task = callbacks.callback_open(complaint=c)
+            callbacks.callback_record(
+                task=task,
+                actor=self._assignee(c) or self.supervisor,
+                result=CallbackResult.REACHED_SATISFIED,
+                note=self._pick(data.CLOSE_BY_SYSTEM[lang]),
+            )
         else:
-            actor, reason = roles.SYSTEM, self._pick(data.CLOSE_BY_SYSTEM[lang])
-        t.complaint_close(complaint=c, actor=actor, reason=reason)
+            survey.survey_submit(
+                complaint=c, rating=self.rng.choice([3, 4, 5, 5]), solved=True
+            )
 
     def _note(self, c: Complaint, plan: Plan, *, actor: User) -> None:
         body = self._pick(data.NOTES[plan.topic][plan.lang])
