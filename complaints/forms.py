@@ -302,6 +302,7 @@ class StaffTransitionForm(VersionedForm):
 
     def __init__(self, *args: Any, rule: Any, complaint: Any, actor: Any, **kwargs: Any):
         from complaints import roles
+        from complaints.services.notifications import can_reach
 
         self.rule = rule
         self.complaint = complaint
@@ -317,6 +318,8 @@ class StaffTransitionForm(VersionedForm):
         for name in rule.inputs:
             if self.is_claim and name == "team":
                 continue
+            if name == "told_customer" and can_reach(complaint.customer):
+                continue  # they are told by message
             field = self._field(name)
             if name in needed and not isinstance(field.widget, forms.HiddenInput):
                 field.widget.attrs["required"] = True
