@@ -19,14 +19,17 @@ from django.utils import timezone
 from complaints import roles
 from complaints.demo_data import plan_complaints
 from complaints.models import (
+    CallbackTask,
     Category,
     Channel,
     Complaint,
     ComplaintEvent,
     Customer,
+    LoopOutcome,
     Priority,
     Product,
     StatusChange,
+    SurveyResponse,
     Team,
     User,
 )
@@ -254,3 +257,57 @@ def test_notify_sends_customer_notifications(committed_db):
     )
     assert with_email
     assert mailed == with_email
+
+
+def _loop_evidence(complaint: Complaint) -> str:
+    """How the loop of a closed complaint's last round was completed, from the records."""
+    answer = SurveyResponse.objects.filter(
+        complaint=complaint, cycle=complaint.reopen_count
+    ).first()
+    callback = CallbackTask.objects.filter(
+        complaint=complaint, cycle=complaint.reopen_count, status=CallbackTask.Status.DONE
+    ).first()
+    if answer is not None and answer.solved and answer.rating > 2:
+        return LoopOutcome.SURVEY
+    if callback is not None and callback.outcome == CallbackTask.Outcome.SATISFIED:
+        return LoopOutcome.CALLBACK
+    if callback is not None and callback.outcome == CallbackTask.Outcome.NO_RESPONSE:
+        return LoopOutcome.NO_RESPONSE
+    last = complaint.status_changes.order_by("-created_at", "-pk").first()
+    if last.to_status == ComplaintStatus.CLOSED and last.actor_id and last.reason.strip():
+        return LoopOutcome.OVERRIDE
+    return ""
+
+
+def test_every_closed_complaint_has_a_complete_loop(seeded):
+    """Resolution, root cause, the customer told, and the customer's answer (survey or
+    call-back) or a supervisor's override with a reason, for every closed complaint."""
+    closed = list(Complaint.objects.filter(status=ComplaintStatus.CLOSED))
+    assert closed
+    outcomes = set()
+    for complaint in closed:
+        assert complaint.resolution_summary.strip(), complaint
+        assert complaint.root_cause, complaint
+        assert complaint.customer_notified_at is not None, complaint
+        assert complaint.customer_notified_at <= complaint.closed_at
+        evidence = _loop_evidence(complaint)
+        assert evidence == complaint.loop_outcome, complaint
+        if evidence == LoopOutcome.OVERRIDE:
+            assert roles.is_supervisor(complaint.status_changes.last().actor)
+        outcomes.add(evidence)
+    # The demo shows each way a loop closes.
+    assert {LoopOutcome.SURVEY, LoopOutcome.CALLBACK, LoopOutcome.OVERRIDE} <= outcomes
+
+
+def test_the_database_refuses_a_closed_complaint_without_a_complete_loop(seeded):
+    from django.db import IntegrityError, transaction
+
+    complaint = Complaint.objects.filter(status=ComplaintStatus.CLOSED).first()
+    for field, value in [
+        ("loop_outcome", ""),
+        ("customer_notified_at", None),
+        ("root_cause", ""),
+        ("resolution_summary", ""),
+    ]:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Complaint.objects.filter(pk=complaint.pk).update(**{field: value})
