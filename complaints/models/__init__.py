@@ -1,3 +1,4 @@
+from complaints.models.analytics import ComplaintDurations, TrendWarning
 from complaints.models.catalog import Category, Priority, Product
 from complaints.models.callback import CallbackAttempt, CallbackResult, CallbackTask
 from complaints.models.complaint import Channel, Complaint, Demand, LoopOutcome, RootCause
@@ -34,6 +35,7 @@ __all__ = [
     "Channel",
     "CollaborationRequest",
     "Complaint",
+    "ComplaintDurations",
     "ComplaintEvent",
     "Customer",
     "CustomerExternalId",
@@ -68,6 +70,7 @@ __all__ = [
     "SurveyResponse",
     "Team",
     "TeamMembership",
+    "TrendWarning",
     "TriageProposal",
     "Urgency",
     "User",

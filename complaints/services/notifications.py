@@ -191,3 +191,12 @@ def reply_send(*, event: ComplaintEvent) -> bool:
             "url": _status_url(complaint),
         }
         return _send(complaint, subject, event.body + "\n", automatic=False, sms_text=sms_text)
+
+
+def improvement_send(*, complaint: Complaint, compose) -> bool:
+    """An improvement action's message to the complaint's customer (see
+    services/improvements.py): `compose()` returns (subject, body, sms_text) and is
+    called in the customer's language."""
+    with translation.override(_language(complaint)):
+        subject, body, sms_text = compose()
+        return _send(complaint, subject, body, sms_text=sms_text)
