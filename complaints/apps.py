@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class ComplaintsConfig(AppConfig):
     name = "complaints"
     verbose_name = _("Complaint handling")
+
+    def ready(self) -> None:
+        # Connects the Celery signals that carry the request id into tasks.
+        from complaints import observability  # noqa: F401

@@ -18,20 +18,48 @@ if TYPE_CHECKING:
     from complaints.models import Complaint
 
 
-def team_ids_of(user: Any) -> frozenset[int]:
-    """The ids of the teams the user belongs to, cached on the user per request."""
+def _memberships(user: Any) -> tuple[frozenset[int], bool]:
+    """(team ids, whether one of those teams lets its members see every complaint).
+
+    One query, cached on the user object. Django loads a fresh user for every
+    request, so a membership revoked (or a team's visibility changed) counts from the
+    user's next request on; nothing is cached across requests.
+    """
     if not getattr(user, "is_authenticated", False) or roles.is_system(user):
-        return frozenset()
-    cached = getattr(user, "_team_ids", None)
+        return frozenset(), False
+    cached = getattr(user, "_memberships_cache", None)
     if cached is None:
-        cached = frozenset(user.memberships.values_list("team_id", flat=True))
-        user._team_ids = cached
+        from complaints.models import Team  # lazy: models import this module's users
+
+        rows = list(user.memberships.values_list("team_id", "team__visibility", "team__is_active"))
+        sees_all = any(vis == Team.Visibility.ALL and active for _, vis, active in rows)
+        cached = (frozenset(team_id for team_id, _, _ in rows), sees_all)
+        user._memberships_cache = cached
     return cached
 
 
-def visibility_filter(user: Any) -> Q | None:
-    """A filter on Complaint for what `user` may see; None means everything."""
+def team_ids_of(user: Any) -> frozenset[int]:
+    """The ids of the teams the user belongs to, cached on the user per request."""
+    return _memberships(user)[0]
+
+
+def sees_all_complaints(user: Any) -> bool:
+    """Supervisors, admins, the system, and staff of an active team whose visibility
+    is "all complaints" (Team.visibility)."""
     if roles.is_system(user) or roles.is_supervisor(user):
+        return True
+    if not getattr(user, "is_active", False):
+        return False
+    return (roles.is_agent(user) or roles.is_responder(user)) and _memberships(user)[1]
+
+
+def visibility_filter(user: Any) -> Q | None:
+    """A filter on Complaint for what `user` may see; None means everything.
+
+    Every list, detail, timeline, attachment, export, dashboard, API view and admin
+    changelist goes through this (or can_view_complaint, which agrees with it).
+    """
+    if sees_all_complaints(user):
         return None
     if not getattr(user, "is_active", False):
         return Q(pk__in=[])
@@ -53,7 +81,7 @@ def _asked_complaint_ids(teams):
 
 
 def can_view_complaint(user: Any, complaint: Complaint) -> bool:
-    if roles.is_system(user) or roles.is_supervisor(user):
+    if sees_all_complaints(user):
         return True
     if not getattr(user, "is_active", False):
         return False

@@ -3,7 +3,14 @@
 from celery import shared_task
 
 # Celery's autodiscovery imports this module only: the other task modules register here.
-from complaints import tasks_escalation, tasks_loop, tasks_mail, tasks_sla  # noqa: F401
+from complaints import (  # noqa: F401
+    tasks_analytics,
+    tasks_escalation,
+    tasks_loop,
+    tasks_mail,
+    tasks_sla,
+    tasks_webhooks,
+)
 
 
 @shared_task(name="complaints.tasks.outbox_deliver")

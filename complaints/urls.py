@@ -1,15 +1,18 @@
 from complaints.views import (
     callbacks,
     collaboration,
+    dashboard,
     detail,
     duplicates,
     escalations,
     guidance,
     improvements,
     inbox,
+    privacy,
     public,
     queues,
     remedies,
+    similar,
     workbench,
 )
 
@@ -28,4 +31,7 @@ urlpatterns = [
     *remedies.urlpatterns,
     *callbacks.urlpatterns,
     *improvements.urlpatterns,
+    *similar.urlpatterns,
+    *dashboard.urlpatterns,
+    *privacy.urlpatterns,
 ]

@@ -16,6 +16,7 @@ their models with the admin site.
     remedy      authority limits; remedies, read only
     callback    call-backs and their attempts, read only
     improvement improvement actions, read only
+    webhooks    webhook endpoints and their delivery log
 """
 
 from complaints.admin import (  # noqa: F401 — imported to register their models
@@ -30,6 +31,7 @@ from complaints.admin import (  # noqa: F401 — imported to register their mode
     remedy,
     sla,
     triage,
+    webhooks,
 )
 from complaints.admin.base import (
     CategoryTreeFilter,

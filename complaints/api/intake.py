@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from complaints import roles
+from complaints.api.base import ErrorSerializer, UserScopedThrottle
 from complaints.errors import ServiceError
 from complaints.models import Channel, Complaint, Demand, DuplicateFlag, IdempotencyKey, Product
 from complaints.services.intake import MAX_DESCRIPTION, complaint_submit
@@ -108,14 +109,6 @@ class IntakeOutputSerializer(serializers.Serializer):
     )
 
 
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
-    )
-
-
 def _output(complaint: Complaint) -> dict[str, Any]:
     flagged = (
         DuplicateFlag.objects.filter(complaint=complaint)
@@ -160,6 +153,7 @@ _ERRORS = {
 
 class IntakeView(APIView):
     permission_classes = [drf_permissions.IsAuthenticated, CanSubmitComplaints]
+    throttle_classes = [UserScopedThrottle]
 
     @extend_schema(
         operation_id="intake_create",

@@ -1,10 +1,11 @@
 from complaints.models.analytics import ComplaintDurations, TrendWarning
-from complaints.models.catalog import Category, Priority, Product
 from complaints.models.callback import CallbackAttempt, CallbackResult, CallbackTask
+from complaints.models.catalog import Category, Priority, Product
 from complaints.models.complaint import Channel, Complaint, Demand, LoopOutcome, RootCause
 from complaints.models.customer import Customer, CustomerExternalId
 from complaints.models.escalation import CollaborationRequest, Escalation, EscalationStep
 from complaints.models.guidance import ReplyTemplate, Sop, SopCheck
+from complaints.models.imports import ExportJob, ImportJob
 from complaints.models.improvement import ImprovementAction
 from complaints.models.intake import DuplicateFlag, IdempotencyKey, InboundMessage, MailThread
 from complaints.models.org import Team, TeamMembership, User
@@ -18,12 +19,14 @@ from complaints.models.routing import (
     TriageProposal,
     Urgency,
 )
+from complaints.models.security import AccessLog
 from complaints.models.sla import BusinessCalendar, CalendarDay, SlaCrossing, SlaPolicy
 from complaints.models.survey import SurveyResponse
 from complaints.models.timeline import ComplaintEvent, StatusChange
 from complaints.models.workspace import Attachment, Notification, Presence, SavedFilter
 
 __all__ = [
+    "AccessLog",
     "Attachment",
     "AuthorityLimit",
     "BusinessCalendar",
@@ -43,8 +46,10 @@ __all__ = [
     "DuplicateFlag",
     "Escalation",
     "EscalationStep",
+    "ExportJob",
     "IdempotencyKey",
     "Impact",
+    "ImportJob",
     "ImprovementAction",
     "InboundMessage",
     "KeywordRule",
@@ -75,3 +80,11 @@ __all__ = [
     "Urgency",
     "User",
 ]
+from complaints.models.webhooks import (
+    IdempotentRequest,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+)
+
+__all__ += ["IdempotentRequest", "Webhook", "WebhookDelivery", "WebhookEvent"]

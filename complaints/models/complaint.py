@@ -23,6 +23,7 @@ class Channel(models.TextChoices):
     IN_STORE = "in_store", _("In store")
     SOCIAL = "social", _("Social media / IM")
     API = "api", _("API")
+    IMPORTED = "imported", _("Imported")
 
 
 class Demand(models.TextChoices):
@@ -195,6 +196,9 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Imports: the source row's key (source system id, or a hash of the row), so a
+    # file imported twice creates nothing the second time.
+    import_key = models.CharField(_("import key"), max_length=100, blank=True, editable=False)
     # Bumped by every service save: a stale copy is refused (optimistic concurrency),
     # also for edits that do not change the status.
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -223,6 +227,9 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
             models.CheckConstraint(
                 condition=~Q(merged_into=models.F("id")),
                 name="complaint_not_merged_into_itself",
+            ),
+            models.UniqueConstraint(
+                fields=["import_key"], condition=~Q(import_key=""), name="complaint_import_once"
             ),
             # The loop is closed only when the customer was told the result and
             # answered (survey, call-back), or a supervisor overrode with a reason.

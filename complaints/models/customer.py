@@ -30,12 +30,18 @@ class Customer(models.Model):
         blank=True,
         related_name="merged_customers",
     )
+    # Set when the person's data was erased (anonymised) on request; the complaints
+    # stay for the statistics.
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        permissions = [
+            ("view_personal_data", _("Can see customers' full phone numbers and emails")),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone or f"#{self.pk}"

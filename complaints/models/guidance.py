@@ -89,7 +89,7 @@ class SopCheck(models.Model):
 
 class ReplyTemplate(models.Model):
     """Wording an agent inserts into a reply. Placeholders in braces, e.g.
-    {customer_name}, {tracking_number}, {deadline}: see services/templates.py."""
+    {customer_name}, {tracking_number}, {deadline}: see services/reply_templates.py."""
 
     name = models.CharField(_("name"), max_length=120)
     # Blank: every category. A template of a category serves its subcategories too.

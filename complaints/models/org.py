@@ -42,6 +42,10 @@ class Team(models.Model):
         ROUND_ROBIN = "round_robin", _("Round-robin")
         LEAST_LOADED = "least_loaded", _("Least loaded")
 
+    class Visibility(models.TextChoices):
+        OWN_TEAM = "own_team", _("Their team's complaints only")
+        ALL = "all", _("All complaints")
+
     name = models.CharField(_("name"), max_length=100, unique=True)
     code = models.SlugField(_("code"), max_length=50, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.FRONT_LINE)
@@ -76,6 +80,9 @@ class Team(models.Model):
     )
     assignment_strategy = models.CharField(
         _("assignment strategy"), max_length=20, choices=Strategy, default=Strategy.MANUAL
+    )
+    visibility = models.CharField(
+        _("members see"), max_length=20, choices=Visibility, default=Visibility.OWN_TEAM
     )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,

@@ -38,9 +38,7 @@ class Remedy(models.Model):
     )
     kind = models.CharField(_("type"), max_length=20, choices=RemedyKind)
     # In the installation's currency (settings.COMPLAINT_CURRENCY); 0 for apologies.
-    amount = models.DecimalField(
-        _("amount"), max_digits=12, decimal_places=2, default=Decimal("0")
-    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, default=Decimal("0"))
     description = models.TextField(_("description"), blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status, db_index=True)
     proposed_by = models.ForeignKey(

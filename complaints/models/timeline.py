@@ -30,6 +30,9 @@ class StatusChange(models.Model):
     )
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("time"), db_index=True)
+    # Tamper evidence: SHA-256 over this row and the previous row's hash for the
+    # same complaint (services/audit.py computes and verifies the chains).
+    chain_hash = models.CharField(_("chain hash"), max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -60,7 +63,7 @@ class ComplaintEvent(models.Model):
         ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
         SLA_CROSSED = "sla_crossed", _("SLA warning or deadline")
         REMEDY = "remedy", _("Remedy")
-        SOP_STEP = "sop_step", _("SOP step done")
+        SOP_STEP = "sop_step", _("SOP checklist")
         CALLBACK = "callback", _("Call-back")
         IMPROVEMENT = "improvement", _("Improvement action")
 

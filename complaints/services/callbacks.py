@@ -388,11 +388,7 @@ def callbacks_due_count(user: Any, now: datetime | None = None) -> int:
     if not can_record_callbacks(user):
         return 0
     now = now or timezone.now()
-    return (
-        callbacks_visible_to(user)
-        .filter(status=Status.OPEN, next_attempt_at__lte=now)
-        .count()
-    )
+    return callbacks_visible_to(user).filter(status=Status.OPEN, next_attempt_at__lte=now).count()
 
 
 def callback_latest_of(complaint: Complaint) -> CallbackTask | None:

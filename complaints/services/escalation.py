@@ -35,7 +35,7 @@ from complaints.models import (
     Notification,
     Team,
 )
-from complaints.services import inapp
+from complaints.services import inapp, webhooks
 from complaints.services.base import (
     actor_user,
     locked,
@@ -335,6 +335,7 @@ def escalation_open_or_existing(
                 data={"escalation": {**_summary(escalation), "action": "opened"}},
                 at=at,
             )
+            webhooks.webhook_escalated(escalation=escalation)
             _notify(
                 escalation_recipients(complaint=complaint, reason=reason, level=level),
                 actor=actor,

@@ -22,7 +22,7 @@ from complaints.models import (
     Demand,
     StatusChange,
 )
-from complaints.services import duplicates, notifications, triage
+from complaints.services import duplicates, notifications, triage, webhooks
 from complaints.services.base import actor_user, record_event
 from complaints.tracking import new_tracking_number
 
@@ -192,8 +192,12 @@ def complaint_create(
     category=None,
     language: str = "",
     received_at: datetime | None = None,
+    repeat_of: Complaint | None = None,
 ) -> Complaint:
     """Record a new complaint and queue its acknowledgment to the customer.
+
+    `repeat_of`: the earlier complaint this one follows up (the customer wrote on it
+    after its reopen window); otherwise found by services.duplicates.
 
     Inside the same transaction: `repeat_of` is set before the first save (so the
     first history row has it) when the customer had a closed complaint about the same
@@ -216,7 +220,7 @@ def complaint_create(
     customer = _surviving(customer)
 
     with transaction.atomic():
-        repeat_of = duplicates.repeat_of_for(
+        repeat_of = repeat_of or duplicates.repeat_of_for(
             customer=customer, product=product, category=category, received_at=received_at
         )
         complaint = None
@@ -282,6 +286,7 @@ def complaint_create(
         triage.triage_record_proposal(complaint=complaint)
         # Acknowledged at once: the message is in the outbox with the complaint.
         notifications.complaint_send_acknowledgment(complaint=complaint)
+        webhooks.webhook_complaint_created(complaint=complaint)
     return complaint
 
 

@@ -35,6 +35,7 @@ from complaints.models import (
     SurveyResponse,
 )
 from complaints.models.survey import MAX_COMMENT
+from complaints.services import webhooks
 from complaints.services.base import locked, record_event
 from complaints.tracking import clean_tracking_number
 from complaints.workflow import ComplaintStatus
@@ -168,6 +169,7 @@ def survey_submit(
                         )
                 except IntegrityError:
                     raise InvalidInput(_("This survey has already been answered.")) from None
+                webhooks.webhook_survey_answered(response=response)
             summary = _("survey: %(rating)d/5, problem solved: %(solved)s") % {
                 "rating": rating,
                 "solved": _("yes") if solved else _("no"),

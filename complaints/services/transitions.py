@@ -32,7 +32,7 @@ from complaints.models import (
     RootCause,
     StatusChange,
 )
-from complaints.services import inapp, notifications, routing, sla, triage
+from complaints.services import audit, inapp, notifications, routing, sla, triage, webhooks
 from complaints.services.base import (
     actor_user,
     display_value,
@@ -95,7 +95,7 @@ def _perform(
             getattr(complaint, name)()
             history_reason = complaint.status_reason or str(rule.label)
             changed = save_complaint(complaint, actor=actor, reason=history_reason, before=before)
-            change = StatusChange.objects.create(
+            change = StatusChange(
                 complaint=complaint,
                 transition=name,
                 from_status=from_status,
@@ -104,6 +104,9 @@ def _perform(
                 reason=complaint.status_reason,
                 created_at=timezone.now(),
             )
+            # Chained to the previous row's hash, read under the lock locked() holds.
+            audit.status_change_seal(change)
+            change.save()
             data = {
                 "transition": name,
                 "from": from_status,
@@ -138,6 +141,7 @@ def _perform(
 def _queue_notification(change: StatusChange) -> None:
     # Into the outbox with this transaction; delivered after commit.
     notifications.status_change_send(change=change)
+    webhooks.webhook_status_changed(change=change)
 
 
 def _tell_new_assignee(actor: Any) -> Callable[[Complaint, StatusChange], None]:

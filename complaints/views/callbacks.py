@@ -97,9 +97,12 @@ def _done_message(task: CallbackTask) -> str:
             "n": task.attempts,
         }
     when = formats.date_format(timezone.localtime(task.next_attempt_at), "Y-m-d H:i")
-    return _(
-        "Attempt %(n)d of %(max)d recorded for %(number)s; try again after %(when)s."
-    ) % {"n": task.attempts, "max": services.max_attempts(), "number": number, "when": when}
+    return _("Attempt %(n)d of %(max)d recorded for %(number)s; try again after %(when)s.") % {
+        "n": task.attempts,
+        "max": services.max_attempts(),
+        "number": number,
+        "when": when,
+    }
 
 
 # --- The screen --------------------------------------------------------------------------------

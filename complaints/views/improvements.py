@@ -153,7 +153,9 @@ def improvement_list(request):
         .select_related("owner_team", "created_by")
         .annotate(
             linked_count=Count("complaints", distinct=True),
-            is_overdue=Case(When(overdue, then=Value(True)), default=False, output_field=BooleanField()),
+            is_overdue=Case(
+                When(overdue, then=Value(True)), default=False, output_field=BooleanField()
+            ),
         )
         .order_by("due_date", "pk")
     )
@@ -204,7 +206,8 @@ def improvement_detail(request, pk: int):
         "allowed": allowed,
         "status_labels": dict(Status.choices),
         "can_unlink": services.can_create(request.user) and action.status in services.OPEN_STATUSES,
-        "is_overdue": action.status in services.OPEN_STATUSES and action.due_date < services.today(),
+        "is_overdue": action.status in services.OPEN_STATUSES
+        and action.due_date < services.today(),
         "text_max": services.TEXT_MAX,
     }
     return render(request, "complaints/improvements/detail.html", context)
@@ -245,7 +248,9 @@ def improvement_create(request):
                 if not err.fields:
                     form.add_error(None, err.message)
             else:
-                messages.success(request, _("Improvement action “%(title)s” created.") % {"title": action.title})
+                messages.success(
+                    request, _("Improvement action “%(title)s” created.") % {"title": action.title}
+                )
                 return HttpResponseRedirect(_detail_url(action))
     else:
         initial = {"due_date": services.today() + timedelta(days=DEFAULT_DUE_DAYS)}
@@ -349,7 +354,11 @@ def improvement_status(request, pk: int):
     action = _action(request, pk)
     form = StatusForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose a valid status; texts are at most %(max)d characters.") % {"max": services.TEXT_MAX})
+        messages.error(
+            request,
+            _("Choose a valid status; texts are at most %(max)d characters.")
+            % {"max": services.TEXT_MAX},
+        )
         return _back(request, _detail_url(action))
     data = form.cleaned_data
     try:

@@ -36,11 +36,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "complaints",
 ]
 
 MIDDLEWARE = [
+    "complaints.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -227,9 +229,26 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "outbox-retry": {"task": "complaints.tasks.outbox_deliver_due", "schedule": 60.0},
     "callbacks-due": {"task": "complaints.tasks_loop.callbacks_due_task", "schedule": 900.0},
+    "webhook-retry": {"task": "complaints.tasks_webhooks.webhook_deliver_due", "schedule": 60.0},
+    "durations-refresh": {
+        "task": "complaints.tasks_analytics.durations_refresh_task",
+        "schedule": 300.0,
+    },
+    "trend-warnings": {
+        "task": "complaints.tasks_analytics.trend_warnings_task",
+        "schedule": 3600.0,
+    },
     "housekeeping": {"task": "complaints.tasks.housekeeping_purge", "schedule": 3600.0},
 }
-if env("MAIL_IMAP_HOST", default=""):
+# The support mailbox (services/mailfetch.py); with a host set, beat fetches it.
+MAIL_IMAP_HOST = env("MAIL_IMAP_HOST", default="")
+MAIL_IMAP_PORT = env.int("MAIL_IMAP_PORT", default=0)
+MAIL_IMAP_USER = env("MAIL_IMAP_USER", default="")
+MAIL_IMAP_PASSWORD = env("MAIL_IMAP_PASSWORD", default="")
+MAIL_IMAP_SECURITY = env("MAIL_IMAP_SECURITY", default="ssl")
+MAIL_IMAP_FOLDER = env("MAIL_IMAP_FOLDER", default="INBOX")
+MAIL_IMAP_TIMEOUT = env.int("MAIL_IMAP_TIMEOUT", default=60)
+if MAIL_IMAP_HOST:
     CELERY_BEAT_SCHEDULE["mail-fetch"] = {
         "task": "complaints.tasks_mail.mail_fetch_task",
         "schedule": env.float("MAIL_FETCH_SECONDS", default=60.0),
@@ -247,6 +266,11 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Complaint handling API",
     "VERSION": "1.0.0",
+    # Several models have a "status" or "channel": name each enum after its choices.
+    "ENUM_NAME_OVERRIDES": {
+        "ComplaintStatusEnum": "complaints.workflow.ComplaintStatus",
+        "ChannelEnum": "complaints.models.complaint.Channel",
+    },
 }
 
 # --- Product settings ----------------------------------------------------------------------
@@ -282,10 +306,25 @@ SMS_GATEWAY_TEMPLATE = env("SMS_GATEWAY_TEMPLATE", default="")
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
+# plain, or json: one JSON object per line. Both carry the request id, also in the
+# tasks a request queued (complaints/observability.py).
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "complaints.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "complaints.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+# The worker logs through LOGGING too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

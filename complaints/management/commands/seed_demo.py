@@ -520,9 +520,7 @@ class Seeder:
                 note=self._pick(data.CLOSE_BY_SYSTEM[lang]),
             )
         else:
-            survey.survey_submit(
-                complaint=c, rating=self.rng.choice([3, 4, 5, 5]), solved=True
-            )
+            survey.survey_submit(complaint=c, rating=self.rng.choice([3, 4, 5, 5]), solved=True)
 
     def _note(self, c: Complaint, plan: Plan, *, actor: User) -> None:
         body = self._pick(data.NOTES[plan.topic][plan.lang])

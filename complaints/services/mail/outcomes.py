@@ -17,7 +17,7 @@ from complaints.services.attachments import attachment_add
 from complaints.services.intake import MAX_DESCRIPTION, complaint_submit
 from complaints.services.mail.parsing import ParsedMail
 from complaints.services.mail.rules import guess_demand, guess_language
-from complaints.services.messages import complaint_record_customer_message
+from complaints.services.messages import complaint_record_customer_message, follow_up_opened
 
 Status = InboundMessage.Status
 TERMINAL = frozenset(
@@ -88,7 +88,9 @@ def _append(
     body, truncated = _cap(body or _no_text_placeholder(parsed), MAX_MESSAGE)
     try:
         with transaction.atomic():
-            event = complaint_record_customer_message(complaint=complaint, body=body)
+            event = complaint_record_customer_message(
+                complaint=complaint, body=body, channel=Channel.EMAIL
+            )
     except ServiceError as exc:
         return {
             "status": Status.REVIEW,
@@ -99,8 +101,19 @@ def _append(
     notes = _add_attachments(target, event, parsed, actor)
     if truncated:
         notes.append(_("The text was shortened; the raw message has all of it."))
-    _remember_thread(parsed, complaint)
-    return {"status": Status.APPENDED, "note": "\n".join(notes), "complaint": target}
+    if follow_up_opened(event):
+        # The customer was acknowledged with the new tracking number; later mail in
+        # this thread belongs to the follow-up, not to the closed complaint.
+        notes.insert(
+            0,
+            _("%(old)s was closed beyond the reopen window: follow-up complaint %(number)s opened.")
+            % {"old": complaint.tracking_number, "number": target.tracking_number},
+        )
+        _remember_thread(parsed, target)
+    else:
+        _remember_thread(parsed, complaint)
+    status = Status.CREATED if follow_up_opened(event) else Status.APPENDED
+    return {"status": status, "note": "\n".join(notes), "complaint": target}
 
 
 def _create(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
@@ -20,15 +21,21 @@ from django.views.decorators.http import require_GET, require_POST
 
 from complaints import permissions, roles, selectors
 from complaints.errors import InvalidInput, ServiceError
-from complaints.models import Attachment, Complaint, ComplaintEvent
+from complaints.models import Attachment, Channel, Complaint, ComplaintEvent
 from complaints.services import attachments as attachment_services
 from complaints.services import survey as survey_services
-from complaints.services.messages import complaint_record_customer_message
+from complaints.services.messages import (
+    can_customer_reopen,
+    complaint_record_customer_message,
+    follow_up_opened,
+    opens_follow_up,
+)
 from complaints.views.common import attachment_response
 from complaints.views.public.common import (
     MESSAGE_LIMIT,
     _accessible,
     _discard,
+    _grant,
     _limited,
     _status_url,
 )
@@ -112,6 +119,8 @@ STEP_OF = {
 }
 # Status events whose text was written for the customer (and mailed to them).
 _PUBLIC_REASON = {S.RESOLVED, S.REJECTED}
+# The explicit "not solved" form's prefix and its submit button's name.
+REOPEN_PREFIX = "reopen"
 
 
 def customer_status(status: str) -> str:
@@ -128,6 +137,9 @@ class Entry:
     body: str = ""
     note: str = ""
     files: list = field(default_factory=list)
+    # A complaint this entry leads to (a follow-up opened for the message): its status page.
+    link: str = ""
+    link_label: str = ""
 
 
 def _staff_name(event: ComplaintEvent) -> str:
@@ -144,9 +156,16 @@ def _entry(event: ComplaintEvent) -> Entry:
             _("You submitted your complaint"), event.created_at, True, event.body, files=files
         )
     if event.kind == Kind.CUSTOMER_MESSAGE:
-        via = (event.data or {}).get("via")
+        data = event.data or {}
+        via = data.get("via")
         note = _("Sent on complaint %(number)s") % {"number": via} if via else ""
-        return Entry(_("You wrote"), event.created_at, True, event.body, note, files)
+        entry = Entry(_("You wrote"), event.created_at, True, event.body, note, files)
+        follow_up = data.get("follow_up")
+        if isinstance(follow_up, dict) and follow_up.get("tracking_number"):
+            number = follow_up["tracking_number"]
+            entry.link = reverse("complaints:public-status", args=[number])
+            entry.link_label = _("Handled as complaint %(number)s") % {"number": number}
+        return entry
     if event.kind == Kind.REPLY_SENT:
         title = _("%(name)s replied") % {"name": _staff_name(event)}
         return Entry(title, event.created_at, False, event.body, files=files)
@@ -180,10 +199,23 @@ def _files_target(complaint: Complaint) -> Complaint | None:
     return target if permissions.can_edit_complaint(roles.SYSTEM, target) else None
 
 
-def _render_status(request, complaint: Complaint, form: MessageForm, status: int = 200):
+def _render_status(
+    request,
+    complaint: Complaint,
+    form: MessageForm,
+    status: int = 200,
+    reopen_form: MessageForm | None = None,
+):
     label, explanation, colour = CUSTOMER_STATUS.get(
         complaint.status, (complaint.status, "", "secondary")
     )
+    follow_up = opens_follow_up(complaint)
+    if follow_up and complaint.status == S.CLOSED:
+        explanation = _(
+            "Your complaint is closed. If you write to us below, we will open a new "
+            "complaint for your message."
+        )
+    can_reopen = can_customer_reopen(complaint)
     reached = STEP_OF.get(complaint.status)
     context = {
         "complaint": complaint,
@@ -202,6 +234,9 @@ def _render_status(request, complaint: Complaint, form: MessageForm, status: int
         "form": form,
         "files_allowed": _files_target(complaint) is not None,
         "survey_url": _survey_url(complaint),
+        "can_reopen": can_reopen,
+        "reopen_form": (reopen_form or MessageForm(prefix=REOPEN_PREFIX)) if can_reopen else None,
+        "opens_follow_up": follow_up,
     }
     return render(request, "complaints/public/status.html", context, status=status)
 
@@ -228,30 +263,52 @@ def status(request, number: str):
 @never_cache
 @require_POST
 def message(request, number: str):
+    """A message from the customer; with the "not solved" button (REOPEN_PREFIX), the
+    same message from the explicit reopen form, refused unless it reopens."""
     complaint = _accessible(request, number)
     if complaint is None:
         raise Http404
     if response := _limited(request, "message", MESSAGE_LIMIT):
         return response
-    form = MessageForm(request.POST, request.FILES)
+    reopening = REOPEN_PREFIX in request.POST
+    form = MessageForm(request.POST, request.FILES, prefix=REOPEN_PREFIX if reopening else None)
+
+    def again(status: int = 200):
+        if reopening:
+            return _render_status(request, complaint, MessageForm(), status, reopen_form=form)
+        return _render_status(request, complaint, form, status)
+
+    if reopening and not can_customer_reopen(complaint):
+        # The reopen form is gone from the page: say why above it, and keep the text
+        # in the ordinary message form.
+        messages.error(
+            request,
+            _(
+                "This complaint can no longer be reopened. Write to us below: we will "
+                "open a new complaint for your message."
+            ),
+        )
+        body = request.POST.get(f"{REOPEN_PREFIX}-body", "")
+        return _render_status(request, complaint, MessageForm(initial={"body": body}))
     if not form.is_valid():
-        return _render_status(request, complaint, form)
+        return again()
     files = form.cleaned_data["attachments"]
     if files and _files_target(complaint) is None:
         form.add_error("attachments", _("Files can no longer be added to this complaint."))
-        return _render_status(request, complaint, form)
+        return again()
     stored: list[Attachment] = []
     field_name = "body"
     try:
         with transaction.atomic():
             event = complaint_record_customer_message(
-                complaint=complaint, body=form.cleaned_data["body"]
+                complaint=complaint, body=form.cleaned_data["body"], channel=Channel.WEB
             )
             field_name = "attachments"
             for upload in files:
                 stored.append(
                     attachment_services.attachment_add(
-                        # On a merged complaint the message's event is on the target.
+                        # On a merged complaint the message's event is on the target;
+                        # on a follow-up, it is the new complaint's first event.
                         complaint=event.complaint,
                         actor=roles.SYSTEM,
                         upload=upload,
@@ -262,11 +319,34 @@ def message(request, number: str):
     except ServiceError as exc:
         _discard(stored)
         form.add_error(field_name if isinstance(exc, InvalidInput) else None, exc.message)
-        return _render_status(request, complaint, form)
+        return again()
     except BaseException:
         _discard(stored)
         raise
-    messages.success(request, _("Thank you. Your message was sent."))
+    if follow_up_opened(event):
+        new = event.complaint
+        # The customer may follow the new complaint in this session too.
+        _grant(request, new)
+        messages.success(
+            request,
+            _(
+                "Complaint %(old)s was closed more than %(days)d days ago, so your message "
+                "was recorded as a new complaint: %(number)s. We have sent you its "
+                "confirmation."
+            )
+            % {
+                "old": complaint.tracking_number,
+                "days": settings.COMPLAINT_REOPEN_WINDOW.days,
+                "number": new.tracking_number,
+            },
+        )
+        return redirect(_status_url(new) + "#timeline")
+    if reopening:
+        messages.success(
+            request, _("Your complaint was reopened. We will look at it again and reply.")
+        )
+    else:
+        messages.success(request, _("Thank you. Your message was sent."))
     return redirect(_status_url(complaint) + "#timeline")
 
 

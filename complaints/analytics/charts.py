@@ -1,0 +1,325 @@
+"""The dashboard's charts and tables, each element with a link to the staff queue
+filtered to the complaints it counts.
+
+A chart is a plain dict for Chart.js (passed to the page with json_script):
+{"labels": [...], "datasets": [{"label", "data", "links"}], "stacked": bool}.
+Trends are by the day complaints were *received* (cohorts), so a point's link —
+the queue filtered to that day's received complaints — lists exactly what it counts.
+
+Supervisors' links open the "all" queue; other users' the "mine" queue (which lists
+only their open complaints: closed ones are not in any agent queue).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Avg, Count, F, Q
+from django.db.models.functions import TruncDate
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from complaints.analytics.figures import base, related_scope, share
+from complaints.analytics.filters import DashboardFilter, sees_everything
+from complaints.analytics.percentiles import percentiles
+from complaints.models import Category, Channel, SurveyResponse
+from complaints.workflow import OPEN_STATES
+
+TOP = 10
+# Categories beyond this many get one "other" series in the stacked chart.
+STACKED_CATEGORIES = 8
+
+
+def queue_url(user: Any, f: DashboardFilter, **params: Any) -> str:
+    """The staff queue with the filter's dimensions and `params` (lists repeat)."""
+    slug = "all" if sees_everything(user) else "mine"
+    query = f.query_params()
+    query.update({k: v for k, v in params.items() if v is not None})
+    pairs = []
+    for key, value in query.items():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            pairs.append((key, str(item)))
+    url = reverse("complaints:staff-queue", args=[slug])
+    return f"{url}?{urlencode(pairs)}" if pairs else url
+
+
+def _day_range(f: DashboardFilter, day) -> dict[str, str]:
+    return {"received_after": day.isoformat(), "received_before": day.isoformat()}
+
+
+def _period(f: DashboardFilter) -> dict[str, str]:
+    return {"received_after": f.start.isoformat(), "received_before": f.end.isoformat()}
+
+
+def _received_by_day(f: DashboardFilter, user: Any):
+    tz = timezone.get_current_timezone()
+    return (
+        base(f, user)
+        .filter(f.within("received_at"))
+        .annotate(day=TruncDate("received_at", tzinfo=tz))
+    )
+
+
+def volume_by_channel(f: DashboardFilter, user: Any) -> dict[str, Any]:
+    """Complaints received per day, stacked by channel (one query)."""
+    days = f.days
+    counts = {
+        (row["day"], row["channel"]): row["n"]
+        for row in _received_by_day(f, user).values("day", "channel").annotate(n=Count("pk"))
+    }
+    datasets = []
+    for channel in Channel:
+        if f.channel and channel != f.channel:
+            continue
+        data = [counts.get((day, channel.value), 0) for day in days]
+        if not any(data):
+            continue
+        links = [queue_url(user, f, channel=channel.value, **_day_range(f, d)) for d in days]
+        datasets.append({"label": str(channel.label), "data": data, "links": links})
+    return {"labels": [d.isoformat() for d in days], "datasets": datasets, "stacked": True}
+
+
+def volume_by_category(f: DashboardFilter, user: Any) -> dict[str, Any]:
+    """Complaints received per day, stacked by category (the biggest ones; two
+    queries)."""
+    days = f.days
+    counts: dict[tuple, int] = {}
+    totals: dict[int | None, int] = {}
+    for row in _received_by_day(f, user).values("day", "category_id").annotate(n=Count("pk")):
+        counts[(row["day"], row["category_id"])] = row["n"]
+        totals[row["category_id"]] = totals.get(row["category_id"], 0) + row["n"]
+    ranked = sorted(totals, key=lambda pk: (-totals[pk], pk is None, pk or 0))
+    shown = [pk for pk in ranked if pk is not None][:STACKED_CATEGORIES]
+    names = dict(Category.objects.filter(pk__in=shown).values_list("pk", "name"))
+    datasets = []
+    for pk in shown:
+        datasets.append(
+            {
+                "label": names.get(pk, "?"),
+                "data": [counts.get((d, pk), 0) for d in days],
+                "links": [queue_url(user, f, category=pk, **_day_range(f, d)) for d in days],
+            }
+        )
+    rest = [pk for pk in ranked if pk not in shown]
+    if rest:
+        datasets.append(
+            {
+                "label": _("Other or none"),
+                "data": [sum(counts.get((d, pk), 0) for pk in rest) for d in days],
+                "links": [queue_url(user, f, **_day_range(f, d)) for d in days],
+            }
+        )
+    return {"labels": [d.isoformat() for d in days], "datasets": datasets, "stacked": True}
+
+
+def backlog_ageing(f: DashboardFilter, user: Any, backlog: dict, now: datetime) -> dict:
+    """The backlog by age (from the figures: no query)."""
+    today = timezone.localdate(now)
+    labels, data, links = [], [], []
+    for _key, label, low, high, count in backlog["by_age"]:
+        labels.append(str(label))
+        data.append(count)
+        # Whole days in the queue's date filter: the bucket's received dates.
+        params: dict[str, Any] = {"status": sorted(OPEN_STATES)}
+        params["received_before"] = (today - timedelta(days=low)).isoformat()
+        if high is not None:
+            params["received_after"] = (today - timedelta(days=high - 1)).isoformat()
+        links.append(queue_url(user, f, **params))
+    dataset = {"label": _("Open complaints"), "data": data, "links": links}
+    return {"labels": labels, "datasets": [dataset], "stacked": False}
+
+
+def sla_trend(f: DashboardFilter, user: Any, now: datetime) -> dict[str, Any]:
+    """Per day received: the share of response and resolution clocks met among those
+    decided (stopped, or past their deadline) — one query."""
+    rows = {
+        row["day"]: row
+        for row in _received_by_day(f, user)
+        .values("day")
+        .annotate(
+            r_met=Count("pk", filter=Q(first_response_at__lte=F("response_due_at"))),
+            r_total=Count(
+                "pk",
+                filter=Q(response_due_at__isnull=False)
+                & (Q(first_response_at__isnull=False) | Q(response_due_at__lt=now)),
+            ),
+            s_met=Count("pk", filter=Q(resolved_at__lte=F("resolution_due_at"))),
+            s_total=Count(
+                "pk",
+                filter=Q(resolution_due_at__isnull=False)
+                & (Q(resolved_at__isnull=False) | Q(resolution_due_at__lt=now)),
+            ),
+        )
+    }
+    days = f.days
+    links = [queue_url(user, f, **_day_range(f, d)) for d in days]
+
+    def series(met: str, total: str) -> list:
+        return [share(rows[d][met], rows[d][total]) if d in rows else None for d in days]
+
+    return {
+        "labels": [d.isoformat() for d in days],
+        "datasets": [
+            {
+                "label": _("First response on time %"),
+                "data": series("r_met", "r_total"),
+                "links": links,
+            },
+            {
+                "label": _("Resolution on time %"),
+                "data": series("s_met", "s_total"),
+                "links": links,
+            },
+        ],
+        "stacked": False,
+        "percent": True,
+    }
+
+
+def csat_trend(f: DashboardFilter, user: Any) -> dict[str, Any]:
+    """Per day received: the average rating of the survey answers (one query)."""
+    tz = timezone.get_current_timezone()
+    rows = {
+        row["day"]: row
+        for row in SurveyResponse.objects.filter(
+            related_scope(f, user),
+            f.within("complaint__received_at"),
+        )
+        .annotate(day=TruncDate("complaint__received_at", tzinfo=tz))
+        .values("day")
+        .annotate(average=Avg("rating"), n=Count("pk"))
+        .order_by()
+    }
+    days = f.days
+    data = [round(rows[d]["average"], 2) if d in rows else None for d in days]
+    links = [queue_url(user, f, **_day_range(f, d)) for d in days]
+    dataset = {"label": _("Average rating (1–5)"), "data": data, "links": links}
+    return {"labels": [d.isoformat() for d in days], "datasets": [dataset], "stacked": False}
+
+
+def _top(f: DashboardFilter, user: Any, field: str) -> list[dict[str, Any]]:
+    rows = (
+        base(f, user)
+        .filter(f.within("received_at"), **{f"{field}__isnull": False})
+        .values(f"{field}_id", f"{field}__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", f"{field}__name")[:TOP]
+    )
+    return [
+        {
+            "pk": row[f"{field}_id"],
+            "name": row[f"{field}__name"],
+            "count": row["n"],
+            "link": queue_url(user, f, **{field: row[f"{field}_id"]}, **_period(f)),
+        }
+        for row in rows
+    ]
+
+
+def top_items(f: DashboardFilter, user: Any) -> dict[str, Any]:
+    """The ten products and the ten categories with the most complaints received in
+    the period (two queries), as tables and bar charts."""
+    result = {}
+    for field in ("product", "category"):
+        rows = _top(f, user, field)
+        chart = {
+            "labels": [r["name"] for r in rows],
+            "datasets": [
+                {
+                    "label": _("Complaints received"),
+                    "data": [r["count"] for r in rows],
+                    "links": [r["link"] for r in rows],
+                }
+            ],
+            "stacked": False,
+            "horizontal": True,
+        }
+        result[field] = {"rows": rows, "chart": chart}
+    return result
+
+
+def _group_table(
+    f: DashboardFilter, user: Any, now: datetime, key: str, name_fields: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Per `key` (team_id, assignee_id): received, resolved and backlog, resolution
+    compliance, average rating and median resolution time (three queries)."""
+    received = f.within("received_at")
+    resolved = f.within("resolved_at")
+    rows = (
+        base(f, user)
+        .filter(received | resolved | Q(status__in=list(OPEN_STATES)))
+        .filter(**{f"{key}__isnull": False})
+        .values(key, *name_fields)
+        .annotate(
+            received=Count("pk", filter=received),
+            resolved=Count("pk", filter=resolved),
+            backlog=Count("pk", filter=Q(status__in=list(OPEN_STATES))),
+            met=Count("pk", filter=resolved & Q(resolved_at__lte=F("resolution_due_at"))),
+            decided=Count("pk", filter=resolved & Q(resolution_due_at__isnull=False)),
+        )
+        .order_by(*name_fields)
+    )
+    ratings = {
+        row[f"complaint__{key}"]: row
+        for row in SurveyResponse.objects.filter(related_scope(f, user), f.within("answered_at"))
+        .values(f"complaint__{key}")
+        .annotate(average=Avg("rating"), n=Count("pk"))
+        .order_by()
+    }
+    medians = percentiles(
+        base(f, user).filter(resolved),
+        "durations__resolution_minutes",
+        (0.5,),
+        group=key,
+    )
+    table = []
+    for row in rows:
+        pk = row[key]
+        rating = ratings.get(pk)
+        table.append(
+            {
+                "pk": pk,
+                "name": next((row[n] for n in name_fields if row[n]), str(pk)),
+                "received": row["received"],
+                "resolved": row["resolved"],
+                "backlog": row["backlog"],
+                "resolution_compliance": share(row["met"], row["decided"]),
+                "csat": round(rating["average"], 2) if rating else None,
+                "answers": rating["n"] if rating else 0,
+                "resolution_median": medians.get(pk, {}).get(0.5),
+                "link": queue_url(user, f, **{key.removesuffix("_id"): pk}, **_period(f)),
+            }
+        )
+    return table
+
+
+def team_table(f: DashboardFilter, user: Any, now: datetime) -> list[dict[str, Any]]:
+    return _group_table(f, user, now, "team_id", ("team__name",))
+
+
+def agent_table(f: DashboardFilter, user: Any, now: datetime) -> list[dict[str, Any]]:
+    return _group_table(
+        f, user, now, "assignee_id", ("assignee__display_name", "assignee__username")
+    )
+
+
+def as_table(chart: dict[str, Any]) -> dict[str, Any]:
+    """A chart's data as a table (one row per label, one column per series), each
+    cell with the same queue link as its bar or point: for keyboard and
+    screen-reader users, and anyone who prefers numbers (no query)."""
+    datasets = chart["datasets"]
+    rows = []
+    for i, label in enumerate(chart["labels"]):
+        cells = []
+        for ds in datasets:
+            links = ds.get("links") or []
+            cells.append({"value": ds["data"][i], "link": links[i] if i < len(links) else None})
+        rows.append({"label": label, "cells": cells})
+    return {
+        "columns": [ds["label"] for ds in datasets],
+        "rows": rows,
+        "percent": bool(chart.get("percent")),
+    }

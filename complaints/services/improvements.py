@@ -1,0 +1,576 @@
+"""Improvement actions (纠正预防措施): fix the cause behind one or several complaints.
+
+Who may do what (the choices the product made):
+
+- Create: supervisors and agents. Agents know the complaints best, and an action
+  costs nothing until someone works on it; the owner team may be any active team,
+  front line or department. Every complaint linked at creation must be visible to
+  the creator (else NotFound, as if it did not exist).
+- Link / unlink a complaint: agents and supervisors who can see the complaint, only
+  while the action is open or in progress. Linking twice (or unlinking what is not
+  linked) changes nothing and records nothing.
+- Status: open → in progress → done → verified, and done → in progress when the
+  verification fails. Starting and finishing: supervisors, the members of the owner
+  team (responders of a department too) and the action's creator. "Done" needs an
+  outcome text. Verifying: supervisors only, and not the person who marked it done
+  (four eyes: whoever did the work does not accept it; who marked it done is read
+  from the action's history). Sending back to in progress (the verification
+  failed): supervisors only, the one who marked it done included.
+- Seeing: supervisors and admins see every action; other staff see the actions
+  owned by their teams and those linked to a complaint they can see.
+
+When an action becomes done and `notify_customers` is set, each linked complaint's
+customer is told once (one message per customer, however many of their complaints
+are linked), in their language, through the outbox; `customers_notified_at` makes
+sure a later "done" (after a failed verification) sends nothing again.
+
+Concurrency: every write locks the action's row first (select_for_update), so two
+clicks give one change.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from complaints import permissions, roles
+from complaints.errors import ActionForbidden, InvalidInput, NotFound, TransitionRefused
+from complaints.models import (
+    Complaint,
+    ComplaintEvent,
+    ImprovementAction,
+    Notification,
+    Team,
+)
+from complaints.services import inapp, notifications
+from complaints.services.base import actor_user, record_event
+
+Status = ImprovementAction.Status
+OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
+TITLE_MAX = 200
+TEXT_MAX = 4000
+# The moves a status may make; anything else is refused.
+MOVES: dict[str, tuple[str, ...]] = {
+    Status.OPEN: (Status.IN_PROGRESS,),
+    Status.IN_PROGRESS: (Status.DONE,),
+    Status.DONE: (Status.VERIFIED, Status.IN_PROGRESS),
+    Status.VERIFIED: (),
+}
+# Placeholders of the customer message: {customer_name}, {tracking_number}, {title}
+# (the complaint's title) and {action} (the improvement action's title).
+PLACEHOLDER = re.compile(r"\{(customer_name|tracking_number|title|action)\}")
+
+
+def today() -> date:
+    """Today in the site's time zone (a due date is a calendar day there)."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+def improvements_visible_to(user: Any) -> QuerySet[ImprovementAction]:
+    """Supervisors and admins: all. Other staff: the actions their teams own and the
+    actions linked to a complaint they may see."""
+    qs = ImprovementAction.objects.all()
+    if roles.is_system(user) or roles.is_supervisor(user):
+        return qs
+    if not roles.is_staff_member(user):
+        return qs.none()
+    condition = permissions.visibility_filter(user)
+    linked = Complaint.objects.filter(condition, improvement_actions=OuterRef("pk"))
+    # Exists, not a join: no duplicate rows, and counts stay right.
+    return qs.filter(Q(owner_team_id__in=permissions.team_ids_of(user)) | Exists(linked))
+
+
+def improvements_overdue(user: Any) -> QuerySet[ImprovementAction]:
+    """Visible actions still open or in progress whose due date has passed."""
+    return improvements_visible_to(user).filter(status__in=OPEN_STATUSES, due_date__lt=today())
+
+
+def improvements_for_complaint(*, complaint: Complaint) -> QuerySet[ImprovementAction]:
+    """The actions a complaint is linked to (the complaint's own panel: whoever may
+    see the complaint may see what is being done about it)."""
+    return complaint.improvement_actions.select_related("owner_team").order_by("due_date", "pk")
+
+
+def improvements_open_for_linking(user: Any) -> QuerySet[ImprovementAction]:
+    """Open and in-progress actions a complaint may be linked to: any of them for the
+    people who may link (a complaint of team B may share its cause with an action of
+    team A), none for the others."""
+    if not can_create(user):
+        return ImprovementAction.objects.none()
+    return (
+        ImprovementAction.objects.filter(status__in=OPEN_STATUSES)
+        .select_related("owner_team")
+        .order_by("due_date", "pk")
+    )
+
+
+def improvement_get_for_user(*, user: Any, pk: int | str) -> ImprovementAction:
+    """The action, or NotFound for missing and forbidden alike."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(_("No such improvement action, or you may not see it.")) from None
+    action = (
+        improvements_visible_to(user)
+        .select_related("owner_team", "created_by", "verified_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if action is None:
+        raise NotFound(_("No such improvement action, or you may not see it."))
+    return action
+
+
+def owner_teams() -> QuerySet[Team]:
+    return Team.objects.filter(is_active=True).order_by("name")
+
+
+def status_changes(action: ImprovementAction) -> list[dict[str, Any]]:
+    """The action's status changes, oldest first, read from its history: who, when,
+    from, to, and the reason recorded with the change."""
+    rows = list(
+        action.history.select_related("history_user")
+        .order_by("history_date", "history_id")
+        .only("status", "history_date", "history_user", "history_change_reason")
+    )
+    changes = []
+    previous = None
+    for row in rows:
+        if row.status != previous:
+            changes.append(
+                {
+                    "at": row.history_date,
+                    "user": row.history_user,
+                    "from_status": previous,
+                    "from_label": Status(previous).label if previous else "",
+                    "to_status": row.status,
+                    "to_label": Status(row.status).label,
+                    "reason": row.history_change_reason or "",
+                }
+            )
+            previous = row.status
+    return changes
+
+
+def marked_done_by_id(action: ImprovementAction) -> int | None:
+    """Who moved the action into its current "done" run (the newest history rows, as
+    long as they say done; the oldest of them is the change itself)."""
+    user_id = None
+    for status, history_user_id in action.history.order_by(
+        "-history_date", "-history_id"
+    ).values_list("status", "history_user_id"):
+        if status != Status.DONE:
+            break
+        user_id = history_user_id
+    return user_id
+
+
+# --- Permissions --------------------------------------------------------------------------
+
+
+def can_create(user: Any) -> bool:
+    """Create an action and link complaints to one: agents and supervisors."""
+    return bool(getattr(user, "is_active", False)) and (
+        roles.is_supervisor(user) or roles.is_agent(user)
+    )
+
+
+def can_work_on(user: Any, action: ImprovementAction) -> bool:
+    """Start it and mark it done: supervisors, the owner team and the creator."""
+    if not roles.is_staff_member(user):
+        return False
+    return (
+        roles.is_supervisor(user)
+        or action.owner_team_id in permissions.team_ids_of(user)
+        or action.created_by_id == user.pk
+    )
+
+
+def can_verify(user: Any) -> bool:
+    return bool(getattr(user, "is_active", False)) and roles.is_supervisor(user)
+
+
+def allowed_statuses(user: Any, action: ImprovementAction) -> list[str]:
+    """The statuses this user may move the action to now (the buttons)."""
+    allowed = []
+    for target in MOVES[action.status]:
+        if action.status == Status.DONE:
+            if can_verify(user) and not (
+                target == Status.VERIFIED and _marked_it_done(user, action)
+            ):
+                allowed.append(target)
+        elif can_work_on(user, action):
+            allowed.append(target)
+    return allowed
+
+
+def _marked_it_done(user: Any, action: ImprovementAction) -> bool:
+    return user.pk is not None and marked_done_by_id(action) == user.pk
+
+
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def _require_text(value: str | None, field: str, message: str, limit: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(message, fields={field: [message]})
+    if len(text) > limit:
+        too_long = _("At most %(max)d characters.") % {"max": limit}
+        raise InvalidInput(too_long, fields={field: [too_long]})
+    return text
+
+
+def _save(action: ImprovementAction, *, actor: Any, reason: str, fields=None) -> None:
+    action._history_user = actor_user(actor)
+    action._change_reason = reason
+    if fields is None:
+        action.save()
+    else:
+        action.save(update_fields=fields)
+
+
+def _lock(pk: int) -> ImprovementAction:
+    row = ImprovementAction.objects.select_for_update().filter(pk=pk).first()
+    if row is None:
+        raise NotFound(_("No such improvement action, or you may not see it."))
+    return row
+
+
+def _refresh(target: ImprovementAction, source: ImprovementAction) -> None:
+    for field in ImprovementAction._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    target._state.fields_cache.clear()
+
+
+def _summary(action: ImprovementAction, what: str) -> dict[str, Any]:
+    return {"improvement": {"id": action.pk, "title": action.title, "action": what}}
+
+
+def _notify_people(people: Iterable, *, actor: Any, text: str) -> None:
+    actor_pk = getattr(actor, "pk", None)
+    seen = set()
+    for person in people:
+        if person is None or person.pk == actor_pk or person.pk in seen:
+            continue
+        seen.add(person.pk)
+        inapp.notify(user=person, kind=Notification.Kind.IMPROVEMENT, complaint=None, text=text)
+
+
+def _check_visible(actor: Any, complaints: Iterable[Complaint]) -> list[Complaint]:
+    unique = {}
+    for complaint in complaints:
+        if not permissions.can_view_complaint(actor, complaint):
+            raise NotFound()
+        unique.setdefault(complaint.pk, complaint)
+    return list(unique.values())
+
+
+# --- Creating -----------------------------------------------------------------------------
+
+
+def improvement_create(
+    *,
+    actor: Any,
+    title: str,
+    problem: str,
+    owner_team: Team | None,
+    due_date: date | None,
+    complaints: Iterable[Complaint] = (),
+    notify_customers: bool = False,
+    customer_message: str = "",
+) -> ImprovementAction:
+    """Open an improvement action, linked to the given complaints (each gets an
+    `improvement` event on its timeline). The owner team's supervisor is told."""
+    if not can_create(actor):
+        raise ActionForbidden(_("Only agents and supervisors may create improvement actions."))
+    linked = _check_visible(actor, complaints)
+    errors: dict[str, list[str]] = {}
+    title = (title or "").strip()
+    problem = (problem or "").strip()
+    customer_message = (customer_message or "").strip()
+    if not title:
+        errors["title"] = [_("Give the action a title.")]
+    elif len(title) > TITLE_MAX:
+        errors["title"] = [_("At most %(max)d characters.") % {"max": TITLE_MAX}]
+    if not problem:
+        errors["problem"] = [_("Describe the problem to fix.")]
+    elif len(problem) > TEXT_MAX:
+        errors["problem"] = [_("At most %(max)d characters.") % {"max": TEXT_MAX}]
+    if owner_team is None or not owner_team.is_active:
+        errors["owner_team"] = [_("Choose an active team to own the action.")]
+    if due_date is None:
+        errors["due_date"] = [_("Give a due date.")]
+    elif due_date < today():
+        errors["due_date"] = [_("The due date cannot be in the past.")]
+    if len(customer_message) > TEXT_MAX:
+        errors["customer_message"] = [_("At most %(max)d characters.") % {"max": TEXT_MAX}]
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise InvalidInput(first, fields=errors)
+    with transaction.atomic():
+        action = ImprovementAction(
+            title=title,
+            problem=problem,
+            owner_team=owner_team,
+            due_date=due_date,
+            notify_customers=bool(notify_customers),
+            customer_message=customer_message,
+            created_by=actor,
+        )
+        _save(action, actor=actor, reason=_("Created"))
+        if linked:
+            action._history_user = actor_user(actor)
+            action._change_reason = _("Complaints linked")
+            action.complaints.add(*linked)
+        for complaint in linked:
+            record_event(
+                complaint,
+                kind=ComplaintEvent.Kind.IMPROVEMENT,
+                actor=actor,
+                body=_("Improvement action “%(title)s” opened (owner: %(team)s, due %(due)s).")
+                % {"title": title, "team": owner_team.name, "due": due_date.isoformat()},
+                data=_summary(action, "created"),
+            )
+        _notify_people(
+            [owner_team.supervisor] if owner_team.supervisor_id else [],
+            actor=actor,
+            text=_("New improvement action for %(team)s: %(title)s")
+            % {"team": owner_team.name, "title": title},
+        )
+    return action
+
+
+# --- Linking ------------------------------------------------------------------------------
+
+
+def _check_link(action: ImprovementAction, complaint: Complaint, actor: Any) -> None:
+    if not can_create(actor) or not permissions.can_view_complaint(actor, complaint):
+        raise NotFound()
+
+
+def improvement_link(*, action: ImprovementAction, complaint: Complaint, actor: Any) -> bool:
+    """Link a complaint to an open or in-progress action. True when it was linked now;
+    False when it already was (nothing recorded)."""
+    _check_link(action, complaint, actor)
+    with transaction.atomic():
+        row = _lock(action.pk)
+        if row.status not in OPEN_STATUSES:
+            raise TransitionRefused(
+                _("Complaints can only be linked to an open or in-progress action.")
+            )
+        if row.complaints.filter(pk=complaint.pk).exists():
+            _refresh(action, row)
+            return False
+        row._history_user = actor_user(actor)
+        row._change_reason = _("Complaint linked")
+        row.complaints.add(complaint)
+        record_event(
+            complaint,
+            kind=ComplaintEvent.Kind.IMPROVEMENT,
+            actor=actor,
+            body=_("Linked to the improvement action “%(title)s”.") % {"title": row.title},
+            data=_summary(row, "linked"),
+        )
+    _refresh(action, row)
+    return True
+
+
+def improvement_unlink(*, action: ImprovementAction, complaint: Complaint, actor: Any) -> bool:
+    """Take a complaint off an open or in-progress action. True when it was unlinked
+    now; False when it was not linked (nothing recorded)."""
+    _check_link(action, complaint, actor)
+    with transaction.atomic():
+        row = _lock(action.pk)
+        if row.status not in OPEN_STATUSES:
+            raise TransitionRefused(
+                _("Complaints can only be unlinked from an open or in-progress action.")
+            )
+        if not row.complaints.filter(pk=complaint.pk).exists():
+            _refresh(action, row)
+            return False
+        row._history_user = actor_user(actor)
+        row._change_reason = _("Complaint unlinked")
+        row.complaints.remove(complaint)
+        record_event(
+            complaint,
+            kind=ComplaintEvent.Kind.IMPROVEMENT,
+            actor=actor,
+            body=_("Unlinked from the improvement action “%(title)s”.") % {"title": row.title},
+            data=_summary(row, "unlinked"),
+        )
+    _refresh(action, row)
+    return True
+
+
+# --- Status -------------------------------------------------------------------------------
+
+
+def improvement_set_status(
+    *,
+    action: ImprovementAction,
+    actor: Any,
+    status: str,
+    outcome: str = "",
+    reason: str = "",
+) -> ImprovementAction:
+    """Move the action's status (see MOVES). `outcome` is required for done; `reason`
+    (why the verification failed) for going back from done to in progress.
+
+    Under the row lock: a second click that finds the status already there changes
+    nothing. Each change is a history row (with its reason) and an `improvement`
+    event on every linked complaint.
+    """
+    if status not in Status.values:
+        raise InvalidInput(_("Unknown status: %(value)s.") % {"value": status})
+    if status == Status.DONE:
+        outcome = _require_text(
+            outcome, "outcome", _("Describe what was done before marking it done."), TEXT_MAX
+        )
+    back = False
+    with transaction.atomic():
+        row = _lock(action.pk)
+        if row.status == status:
+            _refresh(action, row)
+            return action
+        if status not in MOVES[row.status]:
+            raise TransitionRefused(
+                _("An action that is %(from)s cannot become %(to)s.")
+                % {"from": Status(row.status).label, "to": Status(status).label}
+            )
+        now = timezone.now()
+        if row.status == Status.DONE:
+            # Verifying or sending back: the supervisor checking the result.
+            if not can_verify(actor):
+                raise ActionForbidden(_("Only a supervisor may verify an improvement action."))
+            if status == Status.VERIFIED and _marked_it_done(actor, row):
+                raise ActionForbidden(
+                    _("Someone other than the person who marked it done must verify it.")
+                )
+            back = status == Status.IN_PROGRESS
+        elif not can_work_on(actor, row):
+            raise ActionForbidden(
+                _("Only the owner team, its creator or a supervisor may change this action.")
+            )
+        if back:
+            reason = _require_text(
+                reason, "reason", _("Say why the verification failed."), TEXT_MAX
+            )
+        fields = ["status"]
+        row.status = status
+        if status == Status.DONE:
+            row.outcome = outcome
+            row.done_at = now
+            fields += ["outcome", "done_at"]
+            change_reason = outcome
+        elif status == Status.VERIFIED:
+            row.verified_at = now
+            row.verified_by = actor_user(actor)
+            fields += ["verified_at", "verified_by"]
+            change_reason = _("Verified")
+        elif back:
+            row.done_at = None
+            fields.append("done_at")
+            change_reason = reason
+        else:
+            change_reason = _("Started")
+        _save(row, actor=actor, reason=change_reason, fields=fields)
+        linked = list(row.complaints.select_related("customer").order_by("pk"))
+        body = _("Improvement action “%(title)s” is now: %(status)s.") % {
+            "title": row.title,
+            "status": Status(status).label,
+        }
+        if status == Status.DONE:
+            body += "\n" + outcome
+        elif back:
+            body += "\n" + reason
+        for complaint in linked:
+            record_event(
+                complaint,
+                kind=ComplaintEvent.Kind.IMPROVEMENT,
+                actor=actor,
+                body=body,
+                data=_summary(row, status),
+            )
+        if status == Status.DONE:
+            _tell_people_done(row, actor)
+            if row.notify_customers and row.customers_notified_at is None:
+                _tell_customers(row, linked)
+                row.customers_notified_at = now
+                _save(
+                    row,
+                    actor=actor,
+                    reason=_("Customers told"),
+                    fields=["customers_notified_at"],
+                )
+    _refresh(action, row)
+    return action
+
+
+def _tell_people_done(row: ImprovementAction, actor: Any) -> None:
+    """The creator and the owner team's supervisor hear it is ready to verify."""
+    team = Team.objects.select_related("supervisor").get(pk=row.owner_team_id)
+    _notify_people(
+        [row.created_by, team.supervisor],
+        actor=actor,
+        text=_("Improvement action done, to verify: %(title)s") % {"title": row.title},
+    )
+
+
+# --- Telling the customers ----------------------------------------------------------------
+
+
+def render_message(template: str, values: dict[str, str]) -> str:
+    """Fill the placeholders by regular expression, never str.format: a customer's
+    name or a stray brace cannot reach anything but these four values."""
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def _default_message() -> str:
+    return _(
+        "Dear {customer_name},\n\n"
+        "Following your complaint {tracking_number} (“{title}”), we have made an "
+        "improvement: {action}.\n\n"
+        "Thank you for helping us to get better.\n"
+    )
+
+
+def _tell_customers(row: ImprovementAction, linked: list[Complaint]) -> int:
+    """One message per customer (their oldest linked complaint is the one named),
+    skipping customers we cannot reach. Returns how many were queued."""
+    first_of: dict[int, Complaint] = {}
+    for complaint in linked:
+        first_of.setdefault(complaint.customer_id, complaint)
+    sent = 0
+    for complaint in first_of.values():
+        if not notifications.can_reach(complaint.customer):
+            continue
+
+        def compose(complaint=complaint):
+            customer = complaint.customer
+            values = {
+                "customer_name": customer.name or _("customer"),
+                "tracking_number": complaint.tracking_number,
+                "title": complaint.title,
+                "action": row.title,
+            }
+            body = render_message(row.customer_message or _default_message(), values)
+            subject = _("[%(number)s] What we changed after your complaint") % {
+                "number": complaint.tracking_number
+            }
+            return subject, body.rstrip() + "\n", body.strip()
+
+        sent += int(notifications.improvement_send(complaint=complaint, compose=compose))
+    return sent
