@@ -123,20 +123,34 @@ def volume(f: DashboardFilter, user: Any, now: datetime) -> dict[str, Any]:
     survey_answered = Exists(
         SurveyResponse.objects.filter(complaint_id=OuterRef("pk"), cycle=OuterRef("reopen_count"))
     )
-    row = base(f, user).aggregate(
-        received=Count("pk", filter=received),
-        received_distinct=Count("pk", filter=received & ~Q(status=S.MERGED)),
-        repeats=Count("pk", filter=received & ~Q(status=S.MERGED) & Q(_repeat_exists())),
-        resolved=Count("pk", filter=resolved),
-        surveyed=Count("pk", filter=resolved & Q(survey_answered)),
-        response_met=Count("pk", filter=answered & Q(first_response_at__lte=F("response_due_at"))),
-        response_total=Count(
-            "pk", filter=(answered & Q(response_due_at__isnull=False)) | response_late_open
-        ),
-        resolution_met=Count("pk", filter=resolved & Q(resolved_at__lte=F("resolution_due_at"))),
-        resolution_total=Count(
-            "pk", filter=(resolved & Q(resolution_due_at__isnull=False)) | resolution_late_open
-        ),
+    # Every count below needs one of these moments in the period: saying so in the
+    # WHERE clause lets the database read only the period's rows (an index per
+    # column, combined) instead of every complaint of the dimensions.
+    touched = (
+        received | resolved | answered | f.within("response_due_at") | f.within("resolution_due_at")
+    )
+    row = (
+        base(f, user)
+        .filter(touched)
+        .aggregate(
+            received=Count("pk", filter=received),
+            received_distinct=Count("pk", filter=received & ~Q(status=S.MERGED)),
+            repeats=Count("pk", filter=received & ~Q(status=S.MERGED) & Q(_repeat_exists())),
+            resolved=Count("pk", filter=resolved),
+            surveyed=Count("pk", filter=resolved & Q(survey_answered)),
+            response_met=Count(
+                "pk", filter=answered & Q(first_response_at__lte=F("response_due_at"))
+            ),
+            response_total=Count(
+                "pk", filter=(answered & Q(response_due_at__isnull=False)) | response_late_open
+            ),
+            resolution_met=Count(
+                "pk", filter=resolved & Q(resolved_at__lte=F("resolution_due_at"))
+            ),
+            resolution_total=Count(
+                "pk", filter=(resolved & Q(resolution_due_at__isnull=False)) | resolution_late_open
+            ),
+        )
     )
     row["response_compliance"] = share(row["response_met"], row["response_total"])
     row["resolution_compliance"] = share(row["resolution_met"], row["resolution_total"])

@@ -212,6 +212,12 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["team", "status"], name="complaint_team_status"),
             models.Index(fields=["assignee", "status"], name="complaint_assignee_status"),
+            # The dashboard's periods and filters, and the 30-day repeat check.
+            models.Index(fields=["resolved_at"], name="complaint_resolved_at"),
+            models.Index(fields=["first_response_at"], name="complaint_first_response_at"),
+            models.Index(fields=["team", "received_at"], name="complaint_team_received"),
+            models.Index(fields=["category", "received_at"], name="complaint_category_received"),
+            models.Index(fields=["customer", "received_at"], name="complaint_customer_received"),
         ]
         constraints = [
             # An owner exactly while someone must be working on it.

@@ -118,6 +118,9 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["TEST"] = {"TEMPLATE": "template0", "CHARSET": "UTF8"}
+    # JIT compilation cost more than it saved on the dashboard's aggregates (2.2 s of
+    # a 6.1 s query on a million complaints).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
 # Rate limits and presence share this cache: use Redis (CACHE_URL=redis://…) when
 # several web processes serve the site, so they count together.

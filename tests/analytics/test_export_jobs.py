@@ -167,9 +167,7 @@ def test_access_is_checked_again_when_the_task_runs(client, org, big_queue):
     assert not job.file
 
 
-def test_the_task_reads_the_creators_visibility_at_run_time(
-    org, make_complaint, media, settings
-):
+def test_the_task_reads_the_creators_visibility_at_run_time(org, make_complaint, media, settings):
     """An agent's "mine" queue holds what is assigned to them when the task runs."""
     mine = make_complaint("in_progress")  # assigned to org.agent
     job = ExportJob.objects.create(created_by=org.agent, source="queue:mine", format="csv")

@@ -96,7 +96,9 @@ def test_february_is_another_month(org, march):
     assert report["improvements"] == {"opened": 1, "done": 0}
 
 
-def test_the_page_shows_the_report_and_is_printable(client, org, march, django_assert_max_num_queries):
+def test_the_page_shows_the_report_and_is_printable(
+    client, org, march, django_assert_max_num_queries
+):
     client.force_login(org.supervisor)
     with django_assert_max_num_queries(30):
         response = client.get(_url(org.team.code, "2025-03"))

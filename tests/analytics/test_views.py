@@ -224,3 +224,17 @@ def test_dashboard_table_exports(client, org, make_complaint):
     assert (
         client.get(reverse("complaints:dashboard-export", args=["nope", "csv"])).status_code == 404
     )
+
+
+def test_every_chart_has_a_table_with_the_same_links(client, org, make_complaint):
+    make_complaint("new", channel="phone")
+    client.force_login(org.supervisor)
+    response = client.get(reverse(DASHBOARD), {"period": "7d"})
+    html = response.content.decode()
+    for key in response.context["charts"]:
+        assert f'id="chart-table-{key}"' in html
+    table = response.context["chart_tables"]["volume_channel"]
+    assert table["columns"] == ["Phone"]
+    link = response.context["charts"]["volume-channel"]["datasets"][0]["links"][-1]
+    assert table["rows"][-1]["cells"][0] == {"value": 1, "link": link}
+    assert f'<a href="{link.replace("&", "&amp;")}">1</a>' in html
