@@ -407,12 +407,14 @@ def seed(count: int, *, now: datetime, log=print) -> dict:
                 ''
             FROM (
                 SELECT e.*,
-                       LEAST(%(now)s - interval '10 minutes',
-                             e.received_at + interval '1 hour' * (2 + 100 * power({u(12, 'e.i')}, 2)))
+                       GREATEST(e.received_at + interval '1 minute',
+                         LEAST(%(now)s - interval '10 minutes',
+                             e.received_at + interval '1 hour' * (2 + 100 * power({u(12, 'e.i')}, 2))))
                            AS resolved_at,
-                       LEAST(%(now)s - interval '5 minutes',
+                       GREATEST(e.received_at + interval '2 minutes',
+                         LEAST(%(now)s - interval '5 minutes',
                              e.received_at + interval '1 hour' * (2 + 100 * power({u(12, 'e.i')}, 2))
-                             + interval '1 hour' * (1 + 48 * {u(13, 'e.i')})) AS closed_at,
+                             + interval '1 hour' * (1 + 48 * {u(13, 'e.i')}))) AS closed_at,
                        CASE e.status {" ".join(f"WHEN '{k}' THEN {len(v) + 1}" for k, v in PATHS.items())} END AS steps
                 FROM (
                     SELECT g.i, {age_days} AS age,

@@ -8,4 +8,8 @@ class ComplaintsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the Celery signals that carry the request id into tasks.
-        from complaints import observability  # noqa: F401
+        # Auth signals → the access log.
+        from complaints import (
+            observability,  # noqa: F401
+            security_signals,  # noqa: F401
+        )

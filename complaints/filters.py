@@ -31,9 +31,13 @@ class ComplaintFilter(django_filters.FilterSet):
         method="filter_text",
         widget=forms.TextInput(attrs={"placeholder": _("Tracking number, title, phone, email…")}),
     )
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=ComplaintStatus.choices)
+    # distinct=False: these filter the complaint's own columns, no join can repeat a row
+    # (DISTINCT over every column would sort the whole match before paging).
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"), choices=ComplaintStatus.choices, distinct=False
+    )
     priority = django_filters.ModelMultipleChoiceFilter(
-        label=_("Priority"), queryset=Priority.objects.all()
+        label=_("Priority"), queryset=Priority.objects.all(), distinct=False
     )
     category = django_filters.ModelChoiceFilter(
         label=_("Category"),
@@ -41,7 +45,9 @@ class ComplaintFilter(django_filters.FilterSet):
         method="filter_category",
     )
     product = django_filters.ModelChoiceFilter(label=_("Product"), queryset=Product.objects.all())
-    channel = django_filters.MultipleChoiceFilter(label=_("Channel"), choices=Channel.choices)
+    channel = django_filters.MultipleChoiceFilter(
+        label=_("Channel"), choices=Channel.choices, distinct=False
+    )
     team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
     assignee = django_filters.ModelChoiceFilter(
         label=_("Assignee"), queryset=User.objects.filter(is_active=True).order_by("username")

@@ -9,6 +9,8 @@
 - TwoFactorMiddleware: with settings.REQUIRE_2FA, a signed-in staff member who has
   not yet passed a TOTP code in this session is sent to set up a device or enter a
   code (complaints/views/account.py) before any other page.
+- TokenPageHeadersMiddleware: Referrer-Policy for public pages whose URL carries a
+  token, so the token never travels on in a Referer.
 """
 
 from __future__ import annotations

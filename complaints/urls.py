@@ -6,6 +6,7 @@ from complaints.views import (
     duplicates,
     escalations,
     guidance,
+    imports,
     improvements,
     inbox,
     privacy,
@@ -34,4 +35,5 @@ urlpatterns = [
     *similar.urlpatterns,
     *dashboard.urlpatterns,
     *privacy.urlpatterns,
+    *imports.urlpatterns,
 ]

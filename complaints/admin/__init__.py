@@ -17,6 +17,7 @@ their models with the admin site.
     callback    call-backs and their attempts, read only
     improvement improvement actions, read only
     webhooks    webhook endpoints and their delivery log
+    security    the access log, read only, admins only
 """
 
 from complaints.admin import (  # noqa: F401 — imported to register their models
@@ -29,6 +30,7 @@ from complaints.admin import (  # noqa: F401 — imported to register their mode
     logs,
     org,
     remedy,
+    security,
     sla,
     triage,
     webhooks,

@@ -16,16 +16,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Avg, Count, F, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from complaints.analytics.figures import base, related_scope, share
+from complaints.analytics.figures import durations, share, stats
 from complaints.analytics.filters import DashboardFilter, sees_everything
-from complaints.analytics.percentiles import percentiles
-from complaints.models import Category, Channel, SurveyResponse
+from complaints.analytics.percentiles import bucket_percentiles
+from complaints.models import Category, Channel, DailyDurationBuckets
 from complaints.workflow import OPEN_STATES
 
 TOP = 10
@@ -54,22 +53,22 @@ def _period(f: DashboardFilter) -> dict[str, str]:
     return {"received_after": f.start.isoformat(), "received_before": f.end.isoformat()}
 
 
-def _received_by_day(f: DashboardFilter, user: Any):
-    tz = timezone.get_current_timezone()
-    return (
-        base(f, user)
-        .filter(f.within("received_at"))
-        .annotate(day=TruncDate("received_at", tzinfo=tz))
+def _received_by_day(f: DashboardFilter, user: Any, *fields: str) -> dict[tuple, int]:
+    """{(day, *fields): complaints received} from the rollup (one query)."""
+    rows = (
+        stats(f, user)
+        .filter(received__gt=0)
+        .values("day", *fields)
+        .annotate(n=Sum("received"))
+        .order_by()
     )
+    return {(row["day"], *(row[x] for x in fields)): row["n"] for row in rows}
 
 
 def volume_by_channel(f: DashboardFilter, user: Any) -> dict[str, Any]:
     """Complaints received per day, stacked by channel (one query)."""
     days = f.days
-    counts = {
-        (row["day"], row["channel"]): row["n"]
-        for row in _received_by_day(f, user).values("day", "channel").annotate(n=Count("pk"))
-    }
+    counts = _received_by_day(f, user, "channel")
     datasets = []
     for channel in Channel:
         if f.channel and channel != f.channel:
@@ -88,9 +87,9 @@ def volume_by_category(f: DashboardFilter, user: Any) -> dict[str, Any]:
     days = f.days
     counts: dict[tuple, int] = {}
     totals: dict[int | None, int] = {}
-    for row in _received_by_day(f, user).values("day", "category_id").annotate(n=Count("pk")):
-        counts[(row["day"], row["category_id"])] = row["n"]
-        totals[row["category_id"]] = totals.get(row["category_id"], 0) + row["n"]
+    for (day, pk), n in _received_by_day(f, user, "category_id").items():
+        counts[(day, pk)] = n
+        totals[pk] = totals.get(pk, 0) + n
     ranked = sorted(totals, key=lambda pk: (-totals[pk], pk is None, pk or 0))
     shown = [pk for pk in ranked if pk is not None][:STACKED_CATEGORIES]
     names = dict(Category.objects.filter(pk__in=shown).values_list("pk", "name"))
@@ -137,22 +136,15 @@ def sla_trend(f: DashboardFilter, user: Any, now: datetime) -> dict[str, Any]:
     decided (stopped, or past their deadline) — one query."""
     rows = {
         row["day"]: row
-        for row in _received_by_day(f, user)
+        for row in stats(f, user)
         .values("day")
         .annotate(
-            r_met=Count("pk", filter=Q(first_response_at__lte=F("response_due_at"))),
-            r_total=Count(
-                "pk",
-                filter=Q(response_due_at__isnull=False)
-                & (Q(first_response_at__isnull=False) | Q(response_due_at__lt=now)),
-            ),
-            s_met=Count("pk", filter=Q(resolved_at__lte=F("resolution_due_at"))),
-            s_total=Count(
-                "pk",
-                filter=Q(resolution_due_at__isnull=False)
-                & (Q(resolved_at__isnull=False) | Q(resolution_due_at__lt=now)),
-            ),
+            r_met=Sum("trend_response_met"),
+            r_total=Sum("trend_response_total"),
+            s_met=Sum("trend_resolution_met"),
+            s_total=Sum("trend_resolution_total"),
         )
+        .order_by()
     }
     days = f.days
     links = [queue_url(user, f, **_day_range(f, d)) for d in days]
@@ -181,20 +173,16 @@ def sla_trend(f: DashboardFilter, user: Any, now: datetime) -> dict[str, Any]:
 
 def csat_trend(f: DashboardFilter, user: Any) -> dict[str, Any]:
     """Per day received: the average rating of the survey answers (one query)."""
-    tz = timezone.get_current_timezone()
     rows = {
         row["day"]: row
-        for row in SurveyResponse.objects.filter(
-            related_scope(f, user),
-            f.within("complaint__received_at"),
-        )
-        .annotate(day=TruncDate("complaint__received_at", tzinfo=tz))
+        for row in stats(f, user)
+        .filter(csat_cohort_answers__gt=0)
         .values("day")
-        .annotate(average=Avg("rating"), n=Count("pk"))
+        .annotate(total=Sum("csat_cohort_rating_sum"), n=Sum("csat_cohort_answers"))
         .order_by()
     }
     days = f.days
-    data = [round(rows[d]["average"], 2) if d in rows else None for d in days]
+    data = [round(rows[d]["total"] / rows[d]["n"], 2) if d in rows else None for d in days]
     links = [queue_url(user, f, **_day_range(f, d)) for d in days]
     dataset = {"label": _("Average rating (1–5)"), "data": data, "links": links}
     return {"labels": [d.isoformat() for d in days], "datasets": [dataset], "stacked": False}
@@ -202,10 +190,10 @@ def csat_trend(f: DashboardFilter, user: Any) -> dict[str, Any]:
 
 def _top(f: DashboardFilter, user: Any, field: str) -> list[dict[str, Any]]:
     rows = (
-        base(f, user)
-        .filter(f.within("received_at"), **{f"{field}__isnull": False})
+        stats(f, user)
+        .filter(received__gt=0, **{f"{field}__isnull": False})
         .values(f"{field}_id", f"{field}__name")
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum("received"))
         .order_by("-n", f"{field}__name")[:TOP]
     )
     return [
@@ -245,50 +233,43 @@ def _group_table(
     f: DashboardFilter, user: Any, now: datetime, key: str, name_fields: tuple[str, ...]
 ) -> list[dict[str, Any]]:
     """Per `key` (team_id, assignee_id): received, resolved and backlog, resolution
-    compliance, average rating and median resolution time (three queries)."""
-    received = f.within("received_at")
-    resolved = f.within("resolved_at")
+    compliance, average rating and median resolution time (two queries on the
+    rollup; the backlog as of its last run)."""
+    period = Q(day__gte=f.start, day__lte=f.end)
     rows = (
-        base(f, user)
-        .filter(received | resolved | Q(status__in=list(OPEN_STATES)))
+        stats(f, user, period=False)
         .filter(**{f"{key}__isnull": False})
+        .filter(period | Q(open_total__gt=0))
         .values(key, *name_fields)
         .annotate(
-            received=Count("pk", filter=received),
-            resolved=Count("pk", filter=resolved),
-            backlog=Count("pk", filter=Q(status__in=list(OPEN_STATES))),
-            met=Count("pk", filter=resolved & Q(resolved_at__lte=F("resolution_due_at"))),
-            decided=Count("pk", filter=resolved & Q(resolution_due_at__isnull=False)),
+            received=Sum("received", filter=period),
+            resolved=Sum("resolved", filter=period),
+            backlog=Sum("open_total"),
+            met=Sum("resolution_met", filter=period),
+            decided=Sum("resolution_stopped", filter=period),
+            answers=Sum("answers", filter=period),
+            rating_sum=Sum("rating_sum", filter=period),
         )
+        .filter(Q(received__gt=0) | Q(resolved__gt=0) | Q(backlog__gt=0))
         .order_by(*name_fields)
     )
-    ratings = {
-        row[f"complaint__{key}"]: row
-        for row in SurveyResponse.objects.filter(related_scope(f, user), f.within("answered_at"))
-        .values(f"complaint__{key}")
-        .annotate(average=Avg("rating"), n=Count("pk"))
-        .order_by()
-    }
-    medians = percentiles(
-        base(f, user).filter(resolved),
-        "durations__resolution_minutes",
-        (0.5,),
-        group=key,
+    medians = bucket_percentiles(
+        durations(f, user, DailyDurationBuckets.Kind.RESOLUTION), (0.5,), group=key
     )
     table = []
     for row in rows:
         pk = row[key]
-        rating = ratings.get(pk)
+        answers = row["answers"] or 0
         table.append(
             {
                 "pk": pk,
                 "name": next((row[n] for n in name_fields if row[n]), str(pk)),
-                "received": row["received"],
-                "resolved": row["resolved"],
-                "backlog": row["backlog"],
+                "received": row["received"] or 0,
+                "resolved": row["resolved"] or 0,
+                "backlog": row["backlog"] or 0,
                 "resolution_compliance": share(row["met"], row["decided"]),
-                "csat": round(rating["average"], 2) if rating else None,
-                "answers": rating["n"] if rating else 0,
+                "csat": round(row["rating_sum"] / answers, 2) if answers else None,
+                "answers": answers,
                 "resolution_median": medians.get(pk, {}).get(0.5),
                 "link": queue_url(user, f, **{key.removesuffix("_id"): pk}, **_period(f)),
             }

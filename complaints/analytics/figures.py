@@ -1,13 +1,17 @@
 """The dashboard's headline figures for a filter and a user.
 
-Definitions (each a fixed number of aggregate queries):
+Definitions (each a fixed number of aggregate queries; all but collaboration and
+improvement actions read the daily rollup, analytics/rollup.py, so they are as of
+its last run, `dashboard_figures()["as_of"]`, about a minute behind):
 
 - received: complaints received in the period; resolved: complaints whose current
   resolution falls in the period (a reopened complaint counts when resolved again).
 - backlog: open complaints now (the dimensions apply, the period does not), by status
-  and by age since received.
+  and by age in whole local days since received (today, 1–2 days ago…).
 - first response / resolution time: median and 90th percentile in business minutes
-  (ComplaintDurations) of the complaints answered / resolved in the period.
+  (ComplaintDurations, counted in DailyDurationBuckets: exact under 2 hours, to
+  10 minutes under a day, to the hour beyond) of the complaints answered /
+  resolved in the period.
 - SLA compliance: of the clocks that stopped in the period (answered / resolved) plus
   the clocks whose deadline passed in the period without stopping, the share that
   stopped by the deadline.
@@ -29,22 +33,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from complaints import permissions
 from complaints.analytics.filters import DashboardFilter, scope, sees_everything
-from complaints.analytics.percentiles import percentiles
+from complaints.analytics.percentiles import bucket_percentiles
+from complaints.analytics.rollup import OPEN_COLUMNS, rollup_as_of
 from complaints.models import (
     CollaborationRequest,
     Complaint,
-    Escalation,
+    DailyComplaintStats,
+    DailyDurationBuckets,
     ImprovementAction,
-    StatusChange,
-    SurveyResponse,
 )
-from complaints.workflow import OPEN_STATES
 from complaints.workflow import ComplaintStatus as S
 
 REPEAT_WINDOW = timedelta(days=30)
@@ -81,77 +84,53 @@ def related_scope(f: DashboardFilter, user: Any) -> Q:
     return q
 
 
-def _age_condition(now: datetime, low: int, high: int | None) -> Q:
-    q = Q(received_at__lte=now - timedelta(days=low))
-    if high is not None:
-        q &= Q(received_at__gt=now - timedelta(days=high))
-    return q
+def stats(f: DashboardFilter, user: Any, *, period: bool = True) -> QuerySet:
+    """The user's rollup rows (DailyComplaintStats) matching the filter's dimensions,
+    in the period (or on any day: snapshots). Supervisors count every complaint;
+    anyone else the complaints assigned to them (what `scope` keeps for them)."""
+    qs = DailyComplaintStats.objects.filter(f.dimensions())
+    if period:
+        qs = qs.filter(day__gte=f.start, day__lte=f.end)
+    if not sees_everything(user):
+        qs = qs.filter(assignee_id=getattr(user, "pk", None))
+    return qs
 
 
-def _repeat_exists() -> Exists:
-    earlier = (
-        Complaint.objects.filter(
-            customer_id=OuterRef("customer_id"),
-            received_at__lt=OuterRef("received_at"),
-            received_at__gte=OuterRef("received_at") - REPEAT_WINDOW,
-        )
-        .exclude(status=S.MERGED)
-        .filter(Q(product_id=OuterRef("product_id")) | Q(category_id=OuterRef("category_id")))
+def durations(f: DashboardFilter, user: Any, kind: str) -> QuerySet:
+    """The user's business-time histogram rows of `kind` in the period."""
+    qs = DailyDurationBuckets.objects.filter(
+        f.dimensions(), kind=kind, day__gte=f.start, day__lte=f.end
     )
-    return Exists(earlier)
+    if not sees_everything(user):
+        qs = qs.filter(assignee_id=getattr(user, "pk", None))
+    return qs
+
+
+def _sums(qs: QuerySet, *columns: str) -> dict[str, int]:
+    row = qs.aggregate(**{c: Sum(c) for c in columns})
+    return {c: row[c] or 0 for c in columns}
 
 
 def volume(f: DashboardFilter, user: Any, now: datetime) -> dict[str, Any]:
     """Received, resolved, SLA compliance, survey response rate and repeat rate (one
-    query)."""
-    received = f.within("received_at")
-    resolved = f.within("resolved_at")
-    answered = f.within("first_response_at")
-    unfinished = Q(status__in=list(OPEN_STATES))
-    response_late_open = (
-        Q(first_response_at__isnull=True)
-        & unfinished
-        & f.within("response_due_at")
-        & Q(response_due_at__lt=now)
+    query on the rollup). The clocks past their deadline are those of the rollup's
+    last run (`rollup.rollup_as_of`)."""
+    row = _sums(
+        stats(f, user),
+        "received",
+        "received_distinct",
+        "repeats",
+        "resolved",
+        "surveyed",
+        "response_met",
+        "response_stopped",
+        "response_overdue",
+        "resolution_met",
+        "resolution_stopped",
+        "resolution_overdue",
     )
-    resolution_late_open = (
-        Q(resolved_at__isnull=True)
-        & unfinished
-        & f.within("resolution_due_at")
-        & Q(resolution_due_at__lt=now)
-    )
-    survey_answered = Exists(
-        SurveyResponse.objects.filter(complaint_id=OuterRef("pk"), cycle=OuterRef("reopen_count"))
-    )
-    # Every count below needs one of these moments in the period: saying so in the
-    # WHERE clause lets the database read only the period's rows (an index per
-    # column, combined) instead of every complaint of the dimensions.
-    touched = (
-        received | resolved | answered | f.within("response_due_at") | f.within("resolution_due_at")
-    )
-    row = (
-        base(f, user)
-        .filter(touched)
-        .aggregate(
-            received=Count("pk", filter=received),
-            received_distinct=Count("pk", filter=received & ~Q(status=S.MERGED)),
-            repeats=Count("pk", filter=received & ~Q(status=S.MERGED) & Q(_repeat_exists())),
-            resolved=Count("pk", filter=resolved),
-            surveyed=Count("pk", filter=resolved & Q(survey_answered)),
-            response_met=Count(
-                "pk", filter=answered & Q(first_response_at__lte=F("response_due_at"))
-            ),
-            response_total=Count(
-                "pk", filter=(answered & Q(response_due_at__isnull=False)) | response_late_open
-            ),
-            resolution_met=Count(
-                "pk", filter=resolved & Q(resolved_at__lte=F("resolution_due_at"))
-            ),
-            resolution_total=Count(
-                "pk", filter=(resolved & Q(resolution_due_at__isnull=False)) | resolution_late_open
-            ),
-        )
-    )
+    row["response_total"] = row.pop("response_stopped") + row.pop("response_overdue")
+    row["resolution_total"] = row.pop("resolution_stopped") + row.pop("resolution_overdue")
     row["response_compliance"] = share(row["response_met"], row["response_total"])
     row["resolution_compliance"] = share(row["resolution_met"], row["resolution_total"])
     row["survey_response_rate"] = share(row["surveyed"], row["resolved"])
@@ -160,13 +139,21 @@ def volume(f: DashboardFilter, user: Any, now: datetime) -> dict[str, Any]:
 
 
 def backlog(f: DashboardFilter, user: Any, now: datetime) -> dict[str, Any]:
-    """Open complaints now, by status and by age (one query)."""
-    counts = {f"s_{state}": Count("pk", filter=Q(status=state)) for state in BACKLOG_STATES}
-    counts |= {
-        f"a_{key}": Count("pk", filter=_age_condition(now, low, high))
-        for key, _label, low, high in AGE_BUCKETS
-    }
-    row = base(f, user).filter(status__in=list(OPEN_STATES)).aggregate(total=Count("pk"), **counts)
+    """Open complaints (as of the rollup's last run), by status and by age in whole
+    local days since received (one query)."""
+    today = timezone.localdate(now)
+    sums = {f"s_{state}": Sum(OPEN_COLUMNS[state]) for state in BACKLOG_STATES}
+    for key, _label, low, high in AGE_BUCKETS:
+        days = Q(day__lte=today - timedelta(days=low))
+        if high is not None:
+            days &= Q(day__gt=today - timedelta(days=high))
+        sums[f"a_{key}"] = Sum("open_total", filter=days)
+    row = (
+        stats(f, user, period=False)
+        .filter(open_total__gt=0)
+        .aggregate(total=Sum("open_total"), **sums)
+    )
+    row = {key: value or 0 for key, value in row.items()}
     return {
         "total": row["total"],
         "by_status": [(S(state), row[f"s_{state}"]) for state in BACKLOG_STATES],
@@ -178,17 +165,10 @@ def backlog(f: DashboardFilter, user: Any, now: datetime) -> dict[str, Any]:
 
 def times(f: DashboardFilter, user: Any) -> dict[str, Any]:
     """Median and 90th percentile of first response and resolution in business
-    minutes (one query each)."""
-    first = percentiles(
-        base(f, user).filter(f.within("first_response_at")),
-        "durations__first_response_minutes",
-        FRACTIONS,
-    )
-    resolution = percentiles(
-        base(f, user).filter(f.within("resolved_at")),
-        "durations__resolution_minutes",
-        FRACTIONS,
-    )
+    minutes, from the rollup's histograms (one query each)."""
+    kinds = DailyDurationBuckets.Kind
+    first = bucket_percentiles(durations(f, user, kinds.FIRST_RESPONSE), FRACTIONS)
+    resolution = bucket_percentiles(durations(f, user, kinds.RESOLUTION), FRACTIONS)
     return {
         "first_response_median": first[0.5],
         "first_response_p90": first[0.9],
@@ -199,33 +179,28 @@ def times(f: DashboardFilter, user: Any) -> dict[str, Any]:
 
 def satisfaction(f: DashboardFilter, user: Any) -> dict[str, Any]:
     """Survey answers given in the period (one query)."""
-    row = SurveyResponse.objects.filter(related_scope(f, user), f.within("answered_at")).aggregate(
-        answers=Count("pk"),
-        average=Avg("rating"),
-        satisfied=Count("pk", filter=Q(rating__gte=SATISFIED_RATING)),
-    )
-    row["average"] = round(row["average"], 2) if row["average"] is not None else None
+    row = _sums(stats(f, user), "answers", "rating_sum", "satisfied")
+    total = row.pop("rating_sum")
+    row["average"] = round(total / row["answers"], 2) if row["answers"] else None
     row["satisfied_share"] = share(row["satisfied"], row["answers"])
     return row
 
 
 def reopens(f: DashboardFilter, user: Any) -> dict[str, Any]:
     """Reopen and resolve transitions in the period (one query)."""
-    row = StatusChange.objects.filter(related_scope(f, user), f.within("created_at")).aggregate(
-        reopens=Count("pk", filter=Q(transition="reopen")),
-        resolutions=Count("pk", filter=Q(transition="resolve")),
-    )
+    row = _sums(stats(f, user), "reopens", "resolutions")
     row["reopen_rate"] = share(row["reopens"], row["resolutions"])
     return row
 
 
 def escalations(f: DashboardFilter, user: Any) -> dict[str, Any]:
     """Escalations opened and settled in the period, and open now (one query)."""
-    return Escalation.objects.filter(related_scope(f, user)).aggregate(
-        opened=Count("pk", filter=f.within("opened_at")),
-        settled=Count("pk", filter=f.within("settled_at")),
-        open_now=Count("pk", filter=Q(settled_at__isnull=True)),
+    row = stats(f, user, period=False).aggregate(
+        opened=Sum("escalations_opened", filter=Q(day__gte=f.start, day__lte=f.end)),
+        settled=Sum("escalations_settled", filter=Q(day__gte=f.start, day__lte=f.end)),
+        open_now=Sum("escalations_open"),
     )
+    return {key: value or 0 for key, value in row.items()}
 
 
 def collaboration(f: DashboardFilter, user: Any, now: datetime) -> dict[str, Any]:
@@ -261,9 +236,11 @@ def improvements(f: DashboardFilter, user: Any, today) -> dict[str, Any]:
 def dashboard_figures(
     f: DashboardFilter, user: Any, *, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Every headline figure of the dashboard (ten queries)."""
+    """Every headline figure of the dashboard (ten queries, eight on the rollup),
+    with `as_of`: when the rollup was last brought up to date."""
     now = now or timezone.now()
     return {
+        "as_of": rollup_as_of(),
         "volume": volume(f, user, now),
         "backlog": backlog(f, user, now),
         "times": times(f, user),

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework import permissions as drf_permissions
@@ -122,6 +123,12 @@ def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenApiRes
         text = descriptions.get(f"r{status}", default.get(status, ""))
         out[status] = OpenApiResponse(ErrorSerializer, description=str(text))
     return out
+
+
+@csrf_exempt  # it changes nothing, and must not answer a POST with the CSRF page
+def not_found(request: Any, *args: Any, **kwargs: Any) -> JsonResponse:
+    """An address the API does not have, in the error format."""
+    return JsonResponse(error_body("not_found", _("The API has no such address.")), status=404)
 
 
 # --- Who may use the API --------------------------------------------------------------------

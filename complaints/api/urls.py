@@ -1,7 +1,8 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from complaints.api import (
+    base,
     callbacks,
     complaints,
     config,
@@ -174,4 +175,8 @@ urlpatterns = [
     path("products/", config.ProductListView.as_view(), name="product-list"),
     path("priorities/", config.PriorityListView.as_view(), name="priority-list"),
     path("teams/", config.TeamListView.as_view(), name="team-list"),
+    # Anything else under /api/ (e.g. /api/complaints/abc/) in the error format, not
+    # the site's HTML page. Only addresses ending in a slash: CommonMiddleware still
+    # redirects /api/teams to /api/teams/.
+    re_path(r"^[\s\S]*/$", base.not_found, name="not-found"),
 ]

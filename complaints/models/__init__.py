@@ -1,4 +1,11 @@
-from complaints.models.analytics import ComplaintDurations, TrendWarning
+from complaints.models.analytics import (
+    ComplaintDurations,
+    DailyComplaintStats,
+    DailyDurationBuckets,
+    RollupMark,
+    RollupState,
+    TrendWarning,
+)
 from complaints.models.callback import CallbackAttempt, CallbackResult, CallbackTask
 from complaints.models.catalog import Category, Priority, Product
 from complaints.models.complaint import Channel, Complaint, Demand, LoopOutcome, RootCause
@@ -42,6 +49,8 @@ __all__ = [
     "ComplaintEvent",
     "Customer",
     "CustomerExternalId",
+    "DailyComplaintStats",
+    "DailyDurationBuckets",
     "Demand",
     "DuplicateFlag",
     "Escalation",
@@ -64,6 +73,8 @@ __all__ = [
     "Remedy",
     "RemedyKind",
     "ReplyTemplate",
+    "RollupMark",
+    "RollupState",
     "RootCause",
     "RoutingRule",
     "SavedFilter",

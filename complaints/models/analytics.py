@@ -126,3 +126,151 @@ class TrendWarning(models.Model):
     @property
     def item(self):
         return self.product if self.kind == self.Kind.PRODUCT else self.category
+
+
+def _dimension(model: str, name: str):
+    """A dimension of the daily rollup: a plain reference (no constraint, nothing
+    cascades): the rollup is rebuilt from the complaints, it never owns anything."""
+    return models.ForeignKey(
+        model,
+        verbose_name=name,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+
+class DailyComplaintStats(models.Model):
+    """The dashboard's additive counts per local day (site time zone) and slice
+    (team, category, product, channel, assignee), kept by analytics/rollup.py.
+
+    Each count is attached to the day of the moment it is about: `received*`,
+    `trend_*`, `open_*`, `csat_cohort_*` and `escalations_open` to the day the
+    complaint was received; `response_*` to the day of the first response;
+    `resolved`, `surveyed`, `resolution_*` to the day of the resolution;
+    `*_overdue` to the day of the missed deadline; `answers`/`rating_sum`/
+    `satisfied` to the day of the survey answer; `reopens`/`resolutions` to the day
+    of the transition; escalations to the day opened / settled. `open_*` and
+    `escalations_open` are snapshots of the state at `RollupState.as_of`.
+    """
+
+    day = models.DateField(_("day"))
+    team = _dimension("complaints.Team", _("team"))
+    category = _dimension("complaints.Category", _("category"))
+    product = _dimension("complaints.Product", _("product"))
+    channel = models.CharField(_("channel"), max_length=20, blank=True)
+    assignee = _dimension("complaints.User", _("assignee"))
+    received = models.PositiveIntegerField(default=0)
+    received_distinct = models.PositiveIntegerField(default=0)
+    repeats = models.PositiveIntegerField(default=0)
+    trend_response_met = models.PositiveIntegerField(default=0)
+    trend_response_total = models.PositiveIntegerField(default=0)
+    trend_resolution_met = models.PositiveIntegerField(default=0)
+    trend_resolution_total = models.PositiveIntegerField(default=0)
+    open_new = models.PositiveIntegerField(default=0)
+    open_triaged = models.PositiveIntegerField(default=0)
+    open_reopened = models.PositiveIntegerField(default=0)
+    open_assigned = models.PositiveIntegerField(default=0)
+    open_in_progress = models.PositiveIntegerField(default=0)
+    open_awaiting_customer = models.PositiveIntegerField(default=0)
+    open_total = models.PositiveIntegerField(default=0)
+    csat_cohort_answers = models.PositiveIntegerField(default=0)
+    csat_cohort_rating_sum = models.PositiveIntegerField(default=0)
+    escalations_open = models.PositiveIntegerField(default=0)
+    response_met = models.PositiveIntegerField(default=0)
+    response_stopped = models.PositiveIntegerField(default=0)
+    response_overdue = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    surveyed = models.PositiveIntegerField(default=0)
+    resolution_met = models.PositiveIntegerField(default=0)
+    resolution_stopped = models.PositiveIntegerField(default=0)
+    resolution_overdue = models.PositiveIntegerField(default=0)
+    answers = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)
+    reopens = models.PositiveIntegerField(default=0)
+    resolutions = models.PositiveIntegerField(default=0)
+    escalations_opened = models.PositiveIntegerField(default=0)
+    escalations_settled = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily complaint statistics")
+        verbose_name_plural = _("daily complaint statistics")
+        indexes = [
+            models.Index(fields=["day", "team"], name="daily_stats_day_team"),
+            models.Index(fields=["day"], condition=Q(open_total__gt=0), name="daily_stats_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.team_id}/{self.category_id}/{self.product_id}/{self.channel}"
+
+
+class DailyDurationBuckets(models.Model):
+    """How many complaints of a day and slice took `minutes` business minutes to
+    the first response (`kind` first, by the day answered) or to the resolution
+    (`kind` resolution, by the day resolved). Minutes are exact under 2 hours, in
+    10-minute steps under a day, in hours beyond: medians and percentiles come out
+    of these counts exactly to that step."""
+
+    class Kind(models.TextChoices):
+        FIRST_RESPONSE = "first", _("First response")
+        RESOLUTION = "resolution", _("Resolution")
+
+    day = models.DateField(_("day"))
+    team = _dimension("complaints.Team", _("team"))
+    category = _dimension("complaints.Category", _("category"))
+    product = _dimension("complaints.Product", _("product"))
+    channel = models.CharField(_("channel"), max_length=20, blank=True)
+    assignee = _dimension("complaints.User", _("assignee"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    minutes = models.PositiveIntegerField(_("business minutes"))
+    count = models.PositiveIntegerField(_("complaints"))
+
+    class Meta:
+        verbose_name = _("daily duration bucket")
+        verbose_name_plural = _("daily duration buckets")
+        indexes = [models.Index(fields=["kind", "day"], name="daily_buckets_kind_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.minutes}: {self.count}"
+
+
+class RollupMark(models.Model):
+    """The complaint `version` the rollup last counted, and the days it counted it
+    on: when the complaint changes, both its old and its new days are recomputed."""
+
+    complaint = models.OneToOneField(
+        "complaints.Complaint",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="rollup_mark",
+    )
+    version = models.PositiveIntegerField()
+    received_day = models.DateField(null=True)
+    answered_day = models.DateField(null=True)
+    resolved_day = models.DateField(null=True)
+    response_due_day = models.DateField(null=True)
+    resolution_due_day = models.DateField(null=True)
+
+    class Meta:
+        verbose_name = _("rollup mark")
+        verbose_name_plural = _("rollup marks")
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id}@{self.version}"
+
+
+class RollupState(models.Model):
+    """One row: when the rollup was last brought up to date (the dashboard's
+    "figures as of"); locked by every refresh so two runs never interleave."""
+
+    as_of = models.DateTimeField(_("figures as of"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rollup state")
+        verbose_name_plural = _("rollup state")
+
+    def __str__(self) -> str:
+        return f"rollup as of {self.as_of}"

@@ -19,7 +19,13 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from complaints.models import Attachment, IdempotencyKey, InboundMessage, Presence
+from complaints.models import (
+    Attachment,
+    IdempotencyKey,
+    IdempotentRequest,
+    InboundMessage,
+    Presence,
+)
 from complaints.workflow import ComplaintStatus
 
 # A retried form or API call comes within minutes; a week is generous.
@@ -78,7 +84,15 @@ def housekeeping_purge(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     keys, _ = IdempotencyKey.objects.filter(created_at__lt=now - IDEMPOTENCY_KEEP).delete()
     presences, _ = Presence.objects.filter(seen_at__lt=now - PRESENCE_KEEP).delete()
-    result = {"idempotency_keys": keys, "presences": presences}
+    # The API's remembered responses (replays of creating POSTs).
+    api_keys, _ = IdempotentRequest.objects.filter(created_at__lt=now - IDEMPOTENCY_KEEP).delete()
+    from complaints.services.exports import export_jobs_purge
+
+    result = {
+        "idempotency_keys": keys + api_keys,
+        "presences": presences,
+        "export_jobs": export_jobs_purge(now=now),
+    }
     # A retention that is switched off (0 days) is not reported.
     if _days("RAW_MAIL_RETENTION_DAYS"):
         result["raw_mails"] = purge_raw_mail(now=now)

@@ -46,6 +46,7 @@ from complaints.models import (
     RootCause,
     StatusChange,
 )
+from complaints.services import audit
 from complaints.services.base import actor_user
 from complaints.services.import_rows import (
     FIELDS,
@@ -374,6 +375,9 @@ class _Writer:
                     created_at=self.now,
                 )
             )
+        for change in changes:
+            # The first row of each imported complaint's audit chain.
+            change.chain_hash = audit.chain_hash_for(change, "")
         StatusChange.objects.bulk_create(changes)
         ComplaintEvent.objects.bulk_create(events)
         return len(complaints)

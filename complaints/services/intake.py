@@ -22,7 +22,7 @@ from complaints.models import (
     Demand,
     StatusChange,
 )
-from complaints.services import duplicates, notifications, triage, webhooks
+from complaints.services import audit, duplicates, notifications, triage, webhooks
 from complaints.services.base import actor_user, record_event
 from complaints.tracking import new_tracking_number
 
@@ -256,7 +256,7 @@ def complaint_create(
             break
         if complaint is None:
             raise RuntimeError("could not allocate a unique tracking number")
-        StatusChange.objects.create(
+        receive = StatusChange(
             complaint=complaint,
             transition="receive",
             from_status="",
@@ -265,6 +265,8 @@ def complaint_create(
             reason="",
             created_at=received_at,
         )
+        audit.status_change_seal(receive)  # the first link of the audit chain
+        receive.save()
         received_data: dict[str, Any] = {"channel": channel}
         if repeat_of is not None:
             received_data["repeat_of"] = {

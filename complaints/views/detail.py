@@ -36,7 +36,7 @@ from complaints.forms import (
 )
 from complaints.models import Complaint, ComplaintEvent
 from complaints.services import attachments as attachment_services
-from complaints.services import inapp, triage
+from complaints.services import inapp, privacy, triage
 from complaints.services.editing import complaint_update
 from complaints.services.messages import complaint_add_note, complaint_reply
 from complaints.services.transitions import complaint_transition
@@ -161,12 +161,17 @@ def _customer_card(request, complaint: Complaint) -> dict[str, Any]:
         .order_by("-received_at")[: OTHER_COMPLAINTS_SHOWN + 1]
     )
     since = timezone.now() - REPEAT_WINDOW
-    return {
+    card = {
         "customer": complaint.customer,
         "other_complaints": others[:OTHER_COMPLAINTS_SHOWN],
         "more_other_complaints": len(others) > OTHER_COMPLAINTS_SHOWN,
         "repeat_complainer": any(c.received_at >= since for c in others),
     }
+    # Who saw a customer's full contact details is logged (personal data).
+    privacy.customer_card_viewed(
+        actor=request.user, customer=complaint.customer, complaint=complaint, request=request
+    )
+    return card
 
 
 def _page(request, complaint: Complaint, *, status: int = 200, **extra: Any) -> HttpResponse:

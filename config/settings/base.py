@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "complaints",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -51,13 +54,51 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "complaints.security_signals.TwoFactorMiddleware",
+    "complaints.security_signals.DeniedAccessMiddleware",
+    "complaints.security_signals.TokenPageHeadersMiddleware",
     "complaints.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Records request.user as the author of every history row saved in a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: it answers a locked-out login.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Login protection ---------------------------------------------------------------------
+# Repeated failures lock the username from that address out for a while (django-axes);
+# every login, failure, lockout, logout and refusal goes to complaints.AccessLog.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "complaints.services.access_log.request_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_DISABLE_ACCESS_LOG = True  # ours is complaints.AccessLog
+AXES_VERBOSE = False
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_AGE = env.int("SESSION_HOURS", default=8) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Staff must set up an authenticator app and enter a code after their password.
+REQUIRE_2FA = env.bool("REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Complaints")
 
 # Content Security Policy: scripts only from our own static files (or with the
 # per-request nonce); inline style attributes are tolerated (Bootstrap, the admin).
@@ -132,12 +173,6 @@ CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "complaints.User"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "complaints:staff-home"
 LOGOUT_REDIRECT_URL = "login"
@@ -275,6 +310,24 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "complaints.models.complaint.Channel",
     },
 }
+
+# --- Operations -----------------------------------------------------------------------------
+# /metrics (Prometheus text) answers only with `Authorization: Bearer <METRICS_TOKEN>`;
+# without a token set it does not exist.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)  # nginx allows 55m
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
+# Retention (0 = keep): raw inbound mail already handled, and the files of finished
+# complaints, are deleted after this many days by the hourly housekeeping.
+RAW_MAIL_RETENTION_DAYS = env.int("RAW_MAIL_RETENTION_DAYS", default=0)
+ATTACHMENT_RETENTION_DAYS = env.int("ATTACHMENT_RETENTION_DAYS", default=0)
+# The dashboard and its exports may read from a PostgreSQL streaming replica.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.routers.AnalyticsReplicaRouter"]
 
 # --- Product settings ----------------------------------------------------------------------
 # Prefix of tracking numbers such as TS-20261123-7K4Q9.

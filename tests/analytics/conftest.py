@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db.models import F
 
+from complaints.analytics import charts, figures
 from complaints.analytics.filters import DashboardFilter
+from complaints.analytics.rollup import rollup_rebuild
 from complaints.models import BusinessCalendar, CalendarDay, Complaint, StatusChange
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -51,3 +53,28 @@ def media(settings, tmp_path):
     """Files written by the tests go to a temporary directory."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def rollup_before_reads(request, monkeypatch):
+    """Hand-built data has no periodic task behind it: here every read of the daily
+    rollup rebuilds it first, so the figures are those of the data as built. Tests
+    that use the `rollup_manual` fixture build (or refresh) it themselves."""
+    if "rollup_manual" in request.fixturenames:
+        return
+
+    def rebuilt(read):
+        def wrapper(*args, **kwargs):
+            rollup_rebuild()
+            return read(*args, **kwargs)
+
+        return wrapper
+
+    for module in (figures, charts):
+        monkeypatch.setattr(module, "stats", rebuilt(figures.stats))
+        monkeypatch.setattr(module, "durations", rebuilt(figures.durations))
+
+
+@pytest.fixture
+def rollup_manual():
+    """The rollup is built only when the test says so."""

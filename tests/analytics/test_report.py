@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from complaints import roles
 from complaints.analytics.report import monthly_report
+from complaints.analytics.rollup import rollup_rebuild
 from complaints.models import Complaint, ImprovementAction
 from tests.analytics.conftest import at, place
 from tests.factories import MembershipFactory, ProductFactory, UserFactory
@@ -97,8 +98,9 @@ def test_february_is_another_month(org, march):
 
 
 def test_the_page_shows_the_report_and_is_printable(
-    client, org, march, django_assert_max_num_queries
+    client, org, march, django_assert_max_num_queries, rollup_manual
 ):
+    rollup_rebuild()
     client.force_login(org.supervisor)
     with django_assert_max_num_queries(30):
         response = client.get(_url(org.team.code, "2025-03"))

@@ -22,6 +22,7 @@ from complaints.models import (
 )
 from complaints.services import callbacks, intake
 from complaints.services import transitions as t
+from complaints.services.privacy import mask_phone
 from tests.factories import CustomerFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +91,10 @@ def test_queue_lists_the_due_callbacks_of_the_agents_team(client, org, due_callb
     assert detail_url(complaint) in html
     assert complaint.title in html
     assert complaint.customer.name in html
-    assert f'href="tel:{complaint.customer.phone}"' in html
+    # Agents see the phone masked; calling is a logged reveal (tests/privacy).
+    assert 'data-action="reveal-phone"' in html
+    assert mask_phone(complaint.customer.phone) in html
+    assert complaint.customer.phone not in html
     assert "0 / 3" in html
     assert record_url(task) in html
     for value in CallbackResult.values:

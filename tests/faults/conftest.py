@@ -12,6 +12,9 @@ from django.db import connection
 
 from tests.faults.servers import ROOT, Process, django_env
 
+# The throwaway Dovecot of the mail tests, for the two-fetches-at-once test.
+from tests.mail.conftest import imap_server, mailbox  # noqa: F401
+
 REDIS_URL = os.environ.get("FAULTS_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 
@@ -81,7 +84,11 @@ def start_worker(redis_broker, tmp_path):
 
 
 def children(pid: int) -> list[int]:
-    done = subprocess.run(  # noqa: S603 - fixed arguments
-        ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False, cwd=ROOT
+    done = subprocess.run(  # noqa: S603 - fixed arguments (pgrep of procps)
+        ["pgrep", "-P", str(pid)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
     )
     return [int(p) for p in done.stdout.split()]

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import glob
 import os
@@ -155,10 +156,8 @@ class Process:
         """SIGKILL to the whole group: no clean-up, no acknowledgment, no goodbye."""
         if self.popen is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.popen.wait(10)
 
     def stop(self, timeout: float = 15) -> None:

@@ -69,7 +69,9 @@ def _outage(sink, capture):
 
 
 @pytest.mark.django_db
-def test_smtp_down_then_up_delivers_every_message_once(smtp_down, django_capture_on_commit_callbacks):
+def test_smtp_down_then_up_delivers_every_message_once(
+    smtp_down, django_capture_on_commit_callbacks
+):
     _outage(smtp_down, django_capture_on_commit_callbacks)
     now = timezone.now()
 

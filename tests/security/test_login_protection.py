@@ -44,8 +44,8 @@ def _signed_in(client) -> bool:
 
 def test_settings_defaults():
     assert settings.AXES_FAILURE_LIMIT == 5
-    assert settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
-    assert "axes.backends.AxesStandaloneBackend" == settings.AUTHENTICATION_BACKENDS[0]
+    assert timedelta(minutes=15) == settings.AXES_COOLOFF_TIME
+    assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
 
 
 def test_locked_out_after_five_failures_even_with_the_right_password(client, agent):
@@ -75,7 +75,9 @@ def test_lock_out_ends_after_the_window(client, agent):
         _login(client, "lockme", "wrong")
     assert _login(client, "lockme", "pw").status_code == 429
     # Sixteen minutes later (the window is 15).
-    AccessAttempt.objects.update(attempt_time=AccessAttempt.objects.get().attempt_time - timedelta(minutes=16))
+    AccessAttempt.objects.update(
+        attempt_time=AccessAttempt.objects.get().attempt_time - timedelta(minutes=16)
+    )
     response = _login(client, "lockme", "pw")
     assert response.status_code == 302
     assert _signed_in(client)
@@ -237,3 +239,28 @@ def test_demo_passwords_still_work(db):
     request.META["REMOTE_ADDR"] = "127.0.0.1"
     user = authenticate(request, username="agent", password="agent")
     assert user is not None and user.username == "agent"
+
+
+# --- The access log in the admin ---------------------------------------------------------
+
+
+def test_access_log_admin_is_read_only_and_for_admins(client, org):
+    _login(client, "agent", "wrong")
+    row = AccessLog.objects.get(event=AccessLog.Event.LOGIN_FAILED)
+    changelist = reverse("admin:complaints_accesslog_changelist")
+    client.force_login(org.admin)
+    page = client.get(changelist)
+    assert page.status_code == 200
+    assert "agent" in page.content.decode()
+    change = reverse("admin:complaints_accesslog_change", args=[row.pk])
+    client.post(change, {"username": "someone-else"})
+    row.refresh_from_db()
+    assert row.username == "agent"
+    delete = reverse("admin:complaints_accesslog_delete", args=[row.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert AccessLog.objects.filter(pk=row.pk).exists()
+    # A supervisor with admin access is refused.
+    org.supervisor.is_staff = True
+    org.supervisor.save()
+    client.force_login(org.supervisor)
+    assert client.get(changelist).status_code == 403

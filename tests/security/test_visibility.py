@@ -38,7 +38,8 @@ def test_a_team_that_sees_all_lets_its_agents_see_every_complaint(org, spread):
     org.team_b.visibility = Team.Visibility.ALL
     org.team_b.save()
     assert _sees(org.agent_b, spread["a"])
-    assert permissions.visibility_filter(org.agent_b) is None
+    assert permissions.sees_all_complaints(org.agent_b)
+    assert selectors.complaints_visible_to(org.agent_b).count() == 2
 
 
 def test_all_visibility_needs_a_staff_role(org, spread):

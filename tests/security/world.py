@@ -77,9 +77,7 @@ def make_complaint_for(org):
 
 def build(org, make_complaint) -> World:
     customer = CustomerFactory(name=f"{CUSTOMER_MARKER} Wang")
-    complaint = make_complaint(
-        "in_progress", customer=customer, title=f"{MARKER} kettle"
-    )
+    complaint = make_complaint("in_progress", customer=customer, title=f"{MARKER} kettle")
     twin = make_complaint("in_progress", customer=customer, title=f"{MARKER} kettle again")
     resolved = make_complaint("resolved", title=f"{MARKER} resolved")
     closed = make_complaint("closed", title=f"{MARKER} closed")
@@ -179,6 +177,7 @@ def build(org, make_complaint) -> World:
             "resolved": resolved,
             "export_job": export,
             "reply_template": template,
+            "team": org.team,
         },
         actors={
             "anonymous": None,

@@ -20,6 +20,6 @@ def test_purges_only_what_expired(org, make_complaint):
     later = timezone.now() + timedelta(days=7, minutes=1)
     IdempotencyKey.objects.filter(pk=fresh.pk).update(created_at=timezone.now() + timedelta(days=1))
     result = housekeeping_purge(now=later)
-    assert result == {"idempotency_keys": 1, "presences": 2}
+    assert result == {"idempotency_keys": 1, "presences": 2, "export_jobs": 0}
     assert not IdempotencyKey.objects.filter(pk=old.pk).exists()
     assert IdempotencyKey.objects.filter(pk=fresh.pk).exists()
