@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint format migrations messages check-deploy clean
+.PHONY: run test setup lint format migrations messages check-deploy clean bench
 
 $(PY):
 	@python=$$(sh scripts/find-python.sh) || exit 1; \
@@ -50,3 +50,7 @@ check-deploy: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var staticfiles
+
+# The benchmark suite (issue 9): recreates the database complaints_bench and measures.
+bench: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} bench/run $(BENCH_ARGS)
