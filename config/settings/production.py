@@ -5,7 +5,7 @@ Differs from base only in environment values and hardening; passes
 """
 
 from .base import *  # noqa: F403
-from .base import STORAGES, env, mailers_from_url
+from .base import CELERY_BROKER_URL, STORAGES, env, mailers_from_url
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one
@@ -32,3 +32,10 @@ if not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A task of a worker killed before acknowledging it (late ack) comes back after this
+    # (kombu's default is an hour). Tasks are idempotent: one delivered twice is harmless.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900),
+    }

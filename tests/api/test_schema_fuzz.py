@@ -15,7 +15,9 @@ import time
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
@@ -53,12 +55,20 @@ def api_schema(db, org, make_complaint, settings):
     }
     # Something to find: a complaint of the agent's team.
     make_complaint("in_progress", customer=CustomerFactory())
-    if not _loaded:
-        app = get_wsgi_application()
-        _loaded.append(
-            schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, config=CONFIG)
-        )
-    return _loaded[0]
+    # As Django's test client does: the end of a request must not close the database
+    # connection, which holds the test's transaction (PostgreSQL).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        if not _loaded:
+            app = get_wsgi_application()
+            _loaded.append(
+                schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, config=CONFIG)
+            )
+        yield _loaded[0]
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
