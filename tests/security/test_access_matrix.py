@@ -56,6 +56,7 @@ SEGMENT_OBJECTS = {
     "duplicates": "duplicate_flag",
     "inbox": "inbound",
     "exports": "export_job",
+    "imports": "import_job",
     "reply-templates": "reply_template",
 }
 # Parameters that are not objects: a fixed, valid value.

@@ -16,6 +16,7 @@ from complaints import roles
 from complaints.models import (
     DuplicateFlag,
     ExportJob,
+    ImportJob,
     InboundMessage,
     Notification,
     ReplyTemplate,
@@ -155,6 +156,8 @@ def build(org, make_complaint) -> World:
     )
     export.file.save("matrix.csv", ContentFile(f"{MARKER},{CUSTOMER_MARKER}\n".encode()))
     template = ReplyTemplate.objects.create(name="Matrix", body="Dear {customer_name}")
+    upload = ImportJob(created_by=org.supervisor, original_name="matrix.csv", sha256="0" * 64)
+    upload.file.save("matrix.csv", ContentFile(f"title,phone\n{MARKER},13800138000\n".encode()))
     return World(
         org=org,
         complaint=complaint,
@@ -176,6 +179,7 @@ def build(org, make_complaint) -> World:
             "survey_response": SurveyResponse.objects.get(complaint=closed),
             "resolved": resolved,
             "export_job": export,
+            "import_job": upload,
             "reply_template": template,
             "team": org.team,
         },
