@@ -25,6 +25,49 @@ def _descendant_ids(category: Category) -> list[int]:
     return ids
 
 
+# Ids beyond a 64-bit integer cannot exist, and the databases refuse to compare them
+# (SQLite: OverflowError): such a value is answered like any unknown choice.
+MAX_ID = 2**63 - 1
+_ID_FILTERS = (
+    django_filters.ModelChoiceFilter,
+    django_filters.ModelMultipleChoiceFilter,
+    django_filters.NumberFilter,
+)
+
+
+def _out_of_range(value: str) -> bool:
+    try:
+        return abs(int(value)) > MAX_ID
+    except (TypeError, ValueError):
+        return False
+
+
+def _values(data, name: str) -> list:
+    if hasattr(data, "getlist"):
+        return data.getlist(name)
+    value = data.get(name)
+    return value if isinstance(value, list | tuple) else [value]
+
+
+def _without_impossible_ids(data, filters):
+    """`data` with every out-of-range id replaced by a non-number (a plain "not a valid
+    choice" error, no query)."""
+    too_large = [
+        name
+        for name, flt in filters.items()
+        if isinstance(flt, _ID_FILTERS) and any(_out_of_range(v) for v in _values(data, name))
+    ]
+    if not too_large:
+        return data
+    data = data.copy()
+    for name in too_large:
+        if hasattr(data, "setlist"):
+            data.setlist(name, ["invalid"])
+        else:
+            data[name] = "invalid"
+    return data
+
+
 class ComplaintFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -98,8 +141,10 @@ class ComplaintFilter(django_filters.FilterSet):
     # Shown in the queue's first row; the others fold under "More filters".
     primary = ("q", "status", "priority", "category")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        if self.data:
+            self.data = _without_impossible_ids(self.data, self.filters)
         for field in self.form.fields.values():
             widget = field.widget
             if isinstance(widget, forms.SelectMultiple):

@@ -12,7 +12,6 @@ from typing import Any
 
 import django_filters
 from django.db import transaction
-from django.forms.utils import ErrorDict, ErrorList
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
@@ -58,43 +57,8 @@ ORDERINGS: dict[str, tuple[str, ...]] = {
 DEFAULT_ORDERING = "-received"
 
 
-# Ids beyond a 64-bit integer cannot exist; the databases refuse to compare them
-# (SQLite: OverflowError), so they are refused as input before any query.
-MAX_ID = 2**63 - 1
-
-
-def _out_of_range(value: str) -> bool:
-    try:
-        return abs(int(value)) > MAX_ID
-    except (TypeError, ValueError):
-        return False
-
-
 class ApiComplaintFilter(ComplaintFilter):
     """The staff queues' filters; ordering narrowed to what a cursor can page through."""
-
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        choices = (
-            django_filters.ModelChoiceFilter,
-            django_filters.ModelMultipleChoiceFilter,
-            django_filters.NumberFilter,
-        )
-        self._too_large = [
-            name
-            for name, flt in self.filters.items()
-            if isinstance(flt, choices)
-            and any(_out_of_range(v) for v in (self.data.getlist(name) if self.data else []))
-        ]
-
-    def is_valid(self) -> bool:
-        return not self._too_large and super().is_valid()
-
-    @property
-    def errors(self):
-        if self._too_large:
-            return ErrorDict({n: ErrorList([_("No such choice.")]) for n in self._too_large})
-        return super().errors
 
     ordering = django_filters.OrderingFilter(
         label=gettext_lazy("Sort by"),

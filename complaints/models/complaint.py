@@ -218,6 +218,21 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["team", "received_at"], name="complaint_team_received"),
             models.Index(fields=["category", "received_at"], name="complaint_category_received"),
             models.Index(fields=["customer", "received_at"], name="complaint_customer_received"),
+            # The queues of open work, in their default order (soonest deadline first).
+            models.Index(
+                "team",
+                models.F("resolution_due_at").asc(nulls_last=True),
+                "received_at",
+                name="complaint_open_team_due",
+                condition=Q(status__in=sorted(OPEN_STATES)),
+            ),
+            models.Index(
+                "assignee",
+                models.F("resolution_due_at").asc(nulls_last=True),
+                "received_at",
+                name="complaint_open_assignee_due",
+                condition=Q(status__in=sorted(OPEN_STATES)),
+            ),
         ]
         constraints = [
             # An owner exactly while someone must be working on it.

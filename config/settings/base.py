@@ -276,6 +276,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "complaints.tasks_analytics.trend_warnings_task",
         "schedule": 3600.0,
     },
+    # The dashboard's daily rollup, recomputed for the days touched since the last run.
+    "rollup-refresh": {"task": "complaints.tasks_analytics.rollup_refresh_task", "schedule": 60.0},
     "housekeeping": {"task": "complaints.tasks.housekeeping_purge", "schedule": 3600.0},
 }
 # The support mailbox (services/mailfetch.py); with a host set, beat fetches it.
@@ -304,10 +306,17 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Complaint handling API",
     "VERSION": "1.0.0",
-    # Several models have a "status" or "channel": name each enum after its choices.
+    # Several models have a "status", "kind" or "channel": name each enum after its choices.
     "ENUM_NAME_OVERRIDES": {
         "ComplaintStatusEnum": "complaints.workflow.ComplaintStatus",
         "ChannelEnum": "complaints.models.complaint.Channel",
+        "TeamKindEnum": "complaints.models.org.Team.Kind",
+        "EventKindEnum": "complaints.models.timeline.ComplaintEvent.Kind",
+        "RemedyKindEnum": "complaints.models.remedy.RemedyKind",
+        "RemedyStatusEnum": "complaints.models.remedy.Remedy.Status",
+        "CollaborationStatusEnum": "complaints.models.escalation.CollaborationRequest.Status",
+        "CallbackStatusEnum": "complaints.models.callback.CallbackTask.Status",
+        "ImprovementStatusEnum": "complaints.models.improvement.ImprovementAction.Status",
     },
 }
 
