@@ -221,14 +221,14 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
             # The queues of open work, in their default order (soonest deadline first).
             models.Index(
                 "team",
-                models.F("resolution_due_at").asc(nulls_last=True),
+                "resolution_due_at",  # ascending: NULLs last on PostgreSQL, as the queue sorts
                 "received_at",
                 name="complaint_open_team_due",
                 condition=Q(status__in=sorted(OPEN_STATES)),
             ),
             models.Index(
                 "assignee",
-                models.F("resolution_due_at").asc(nulls_last=True),
+                "resolution_due_at",  # ascending: NULLs last on PostgreSQL, as the queue sorts
                 "received_at",
                 name="complaint_open_assignee_due",
                 condition=Q(status__in=sorted(OPEN_STATES)),
