@@ -14,6 +14,7 @@ from complaints.views import (
     queues,
     remedies,
     similar,
+    styles,
     workbench,
 )
 
@@ -36,4 +37,5 @@ urlpatterns = [
     *dashboard.urlpatterns,
     *privacy.urlpatterns,
     *imports.urlpatterns,
+    *styles.urlpatterns,
 ]

@@ -99,6 +99,8 @@ PUBLIC = {
     "api:not-found",
     # Intake answers with its own authentication (API token with the intake scope).
     "api:intake",
+    # The priorities' colours as a stylesheet (the login page uses it too).
+    "complaints:priority-css",
 }
 # Patterns the matrix cannot build, each with the reason. Keep it empty if you can.
 NOT_BUILT: dict[str, str] = {}

@@ -32,11 +32,6 @@ def test_pages_have_a_csp_without_inline_scripts(client, url):
     assert csp["frame-ancestors"] == ["'none'"]
 
 
-@pytest.mark.xfail(
-    reason="style-src still allows 'unsafe-inline' (config/settings/base.py): inline "
-    "style attributes must move to CSS first (issue 10, content safety)",
-    strict=True,
-)
 def test_csp_has_no_unsafe_inline_anywhere(client):
     csp = _csp(client.get("/accounts/login/"))
     assert not any("'unsafe-inline'" in values for values in csp.values())
@@ -77,3 +72,29 @@ def test_staff_pages_keep_same_origin(client, org):
     client.force_login(org.agent)
     response = client.get(reverse("complaints:staff-home"))
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_no_template_carries_an_inline_style():
+    """style-src has no 'unsafe-inline': an inline style would be dropped by browsers."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.html")
+        if " style=" in p.read_text(encoding="utf-8") or "<style" in p.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
+
+
+def test_priority_colours_are_a_stylesheet_of_hex_colours_only(client):
+    from complaints.models import Priority
+
+    Priority.objects.filter(code="P1").update(color="#dc3545")
+    Priority.objects.filter(code="P2").update(color="red;} body {display:none")
+    response = client.get("/styles/priorities.css")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/css")
+    css = response.content.decode()
+    p1 = Priority.objects.get(code="P1").pk
+    assert f".prio-{p1} {{ color: #dc3545; }}" in css
+    assert "display" not in css and "red" not in css
