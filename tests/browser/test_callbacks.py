@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from complaints.models import CallbackTask, LoopOutcome
+from complaints.models import AccessLog, CallbackTask, LoopOutcome
 from complaints.services import callbacks
 from tests.browsing import detail_url, screenshot, sign_in
 
@@ -31,9 +31,15 @@ def test_agent_records_not_reached_then_satisfied(page, org, make_complaint):
     row = page.locator(f"#callback-{task.pk}")
     expect(row).to_be_visible()
     expect(row).to_contain_text(number)
+    # The agent sees the number masked; calling reveals it (logged) as a tel: link.
+    expect(row).not_to_contain_text(complaint.customer.phone)
+    row.locator("[data-action='reveal-phone']").click()
     expect(row.locator("a.customer-phone")).to_have_attribute(
         "href", f"tel:{complaint.customer.phone}"
     )
+    assert AccessLog.objects.filter(
+        event=AccessLog.Event.PERSONAL_DATA_VIEWED, user=org.agent
+    ).exists()
     expect(row.locator(".attempts")).to_have_text("0 / 3")
     expect(page.locator("#callback-tabs [data-tab='due'] .badge")).to_have_text("1")
     screenshot(page, "callbacks")
