@@ -414,16 +414,28 @@ def complaint_merge(
             at=change.created_at,
         )
 
-    return _perform(
-        complaint=complaint,
-        name="merge",
-        actor=actor,
-        reason=reason or _("Merged into %(number)s") % {"number": target.tracking_number},
-        stage=stage,
-        event_kind=Kind.MERGED,
-        event_data={"merged_into": {"id": target.pk, "tracking_number": target.tracking_number}},
-        after=note_on_target,
-    )
+    with transaction.atomic():
+        # Both rows locked first, in one order (by id): two opposite merges at once wait
+        # for each other instead of deadlocking, and the second then finds its target
+        # merged (a refusal in words, not a database error).
+        list(
+            Complaint.objects.select_for_update()
+            .filter(pk__in=[complaint.pk, target.pk])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        return _perform(
+            complaint=complaint,
+            name="merge",
+            actor=actor,
+            reason=reason or _("Merged into %(number)s") % {"number": target.tracking_number},
+            stage=stage,
+            event_kind=Kind.MERGED,
+            event_data={
+                "merged_into": {"id": target.pk, "tracking_number": target.tracking_number}
+            },
+            after=note_on_target,
+        )
 
 
 # For callers that pick the transition by name (the admin, the API, forms).
