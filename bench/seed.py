@@ -15,7 +15,8 @@ of the row number), so two runs with the same count produce the same data:
 - 5–20 timeline events each, the status changes of the path to the state, two
   simple-history rows (creation, current state), survey answers of closed complaints
   whose loop closed by survey (and of half the call-backs), durations rollups, and
-  the SLA crossings the sweep would have recorded (so a sweep "now" records nothing).
+  the SLA crossings the sweep would have recorded (so a sweep "now" records nothing);
+- last, the dashboard's daily rollup (analytics.rollup.rollup_rebuild), timed.
 
 Secondary indexes of the big tables are dropped during the load and rebuilt after;
 foreign-key triggers are skipped (session_replication_role = replica: this session only).
@@ -38,6 +39,13 @@ BIG_TABLES = (
     "complaints_historicalcustomer",
     "complaints_slacrossing",
     "complaints_complaintdurations",
+)
+
+# Built by rollup_rebuild() at the end of the seeding (vacuumed for index-only scans).
+ROLLUP_TABLES = (
+    "complaints_dailycomplaintstats",
+    "complaints_dailydurationbuckets",
+    "complaints_rollupmark",
 )
 
 CHANNELS = {"web": 30, "phone": 25, "email": 15, "social": 15, "in_store": 8, "api": 7}
@@ -581,11 +589,13 @@ def seed(count: int, *, now: datetime, log=print) -> dict:
             f"""
             INSERT INTO complaints_complaintdurations
                 (complaint_id, source_version, first_response_minutes, resolution_minutes,
-                 business_calendar, computed_at)
+                 business_calendar, computed_at, first_response_at, resolved_at, team_id,
+                 category_id, product_id, channel, assignee_id)
             SELECT c.id, c.version,
                    (extract(epoch FROM c.first_response_at - c.received_at) / 60)::int,
                    (extract(epoch FROM c.resolved_at - c.received_at) / 60)::int,
-                   false, %(now)s
+                   false, %(now)s, c.first_response_at, c.resolved_at, c.team_id,
+                   c.category_id, c.product_id, c.channel, c.assignee_id
             FROM complaints_complaint c WHERE {new}
             """,
             params,
@@ -616,5 +626,17 @@ def seed(count: int, *, now: datetime, log=print) -> dict:
     with connection.cursor() as cur:
         for table in BIG_TABLES:
             cur.execute(f"VACUUM ANALYZE {table}")
+    # The dashboard's daily rollup, as the periodic task would have kept it.
+    from complaints.analytics.rollup import rollup_rebuild
+
+    step = time.perf_counter()
+    days = rollup_rebuild(now=now)
+    with connection.cursor() as cur:
+        for table in ROLLUP_TABLES:
+            cur.execute(f"VACUUM ANALYZE {table}")
+        cur.execute("SELECT count(*) FROM complaints_dailycomplaintstats")
+        rows = cur.fetchone()[0]
+    label = f"daily rollup ({days} days)"
+    log(f"  {label:<38} {rows:>12,} rows {time.perf_counter() - step:7.1f} s")
     log(f"  analyzed; seeding took {time.perf_counter() - started:.0f} s")
     return config

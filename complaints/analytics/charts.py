@@ -13,18 +13,18 @@ only their open complaints: closed ones are not in any agent queue).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Q, Sum
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from complaints.analytics.figures import durations, share, stats
+from complaints.analytics.figures import duration_percentiles, share, stats
 from complaints.analytics.filters import DashboardFilter, sees_everything
-from complaints.analytics.percentiles import bucket_percentiles
-from complaints.models import Category, Channel, DailyDurationBuckets
+from complaints.models import Category, Channel, DailyDurationBuckets, Team, User
 from complaints.workflow import OPEN_STATES
 
 TOP = 10
@@ -32,17 +32,33 @@ TOP = 10
 STACKED_CATEGORIES = 8
 
 
+@lru_cache(maxsize=16)
+def _queue_path(slug: str, prefix: str, urlconf: Any) -> str:
+    return reverse("complaints:staff-queue", args=[slug], urlconf=urlconf)
+
+
+class QueueLinks:
+    """Links to the staff queue with a filter's dimensions, for one user: the path
+    and the filter's parameters are worked out once (a dashboard makes hundreds of
+    links, one per point), each link then encodes its own `params` (lists repeat)."""
+
+    def __init__(self, user: Any, f: DashboardFilter):
+        slug = "all" if sees_everything(user) else "mine"
+        self.path = _queue_path(slug, get_script_prefix(), get_urlconf())
+        self.base = f.query_params()
+
+    def __call__(self, **params: Any) -> str:
+        query = {**self.base, **{k: v for k, v in params.items() if v is not None}}
+        pairs = []
+        for key, value in query.items():
+            for item in value if isinstance(value, list | tuple) else [value]:
+                pairs.append((key, str(item)))
+        return f"{self.path}?{urlencode(pairs)}" if pairs else self.path
+
+
 def queue_url(user: Any, f: DashboardFilter, **params: Any) -> str:
     """The staff queue with the filter's dimensions and `params` (lists repeat)."""
-    slug = "all" if sees_everything(user) else "mine"
-    query = f.query_params()
-    query.update({k: v for k, v in params.items() if v is not None})
-    pairs = []
-    for key, value in query.items():
-        for item in value if isinstance(value, list | tuple) else [value]:
-            pairs.append((key, str(item)))
-    url = reverse("complaints:staff-queue", args=[slug])
-    return f"{url}?{urlencode(pairs)}" if pairs else url
+    return QueueLinks(user, f)(**params)
 
 
 def _day_range(f: DashboardFilter, day) -> dict[str, str]:
@@ -56,7 +72,7 @@ def _period(f: DashboardFilter) -> dict[str, str]:
 def _received_by_day(f: DashboardFilter, user: Any, *fields: str) -> dict[tuple, int]:
     """{(day, *fields): complaints received} from the rollup (one query)."""
     rows = (
-        stats(f, user)
+        stats(f, user, by=fields)
         .filter(received__gt=0)
         .values("day", *fields)
         .annotate(n=Sum("received"))
@@ -67,7 +83,7 @@ def _received_by_day(f: DashboardFilter, user: Any, *fields: str) -> dict[tuple,
 
 def volume_by_channel(f: DashboardFilter, user: Any) -> dict[str, Any]:
     """Complaints received per day, stacked by channel (one query)."""
-    days = f.days
+    days, link = f.days, QueueLinks(user, f)
     counts = _received_by_day(f, user, "channel")
     datasets = []
     for channel in Channel:
@@ -76,7 +92,7 @@ def volume_by_channel(f: DashboardFilter, user: Any) -> dict[str, Any]:
         data = [counts.get((day, channel.value), 0) for day in days]
         if not any(data):
             continue
-        links = [queue_url(user, f, channel=channel.value, **_day_range(f, d)) for d in days]
+        links = [link(channel=channel.value, **_day_range(f, d)) for d in days]
         datasets.append({"label": str(channel.label), "data": data, "links": links})
     return {"labels": [d.isoformat() for d in days], "datasets": datasets, "stacked": True}
 
@@ -84,7 +100,7 @@ def volume_by_channel(f: DashboardFilter, user: Any) -> dict[str, Any]:
 def volume_by_category(f: DashboardFilter, user: Any) -> dict[str, Any]:
     """Complaints received per day, stacked by category (the biggest ones; two
     queries)."""
-    days = f.days
+    days, link = f.days, QueueLinks(user, f)
     counts: dict[tuple, int] = {}
     totals: dict[int | None, int] = {}
     for (day, pk), n in _received_by_day(f, user, "category_id").items():
@@ -99,7 +115,7 @@ def volume_by_category(f: DashboardFilter, user: Any) -> dict[str, Any]:
             {
                 "label": names.get(pk, "?"),
                 "data": [counts.get((d, pk), 0) for d in days],
-                "links": [queue_url(user, f, category=pk, **_day_range(f, d)) for d in days],
+                "links": [link(category=pk, **_day_range(f, d)) for d in days],
             }
         )
     rest = [pk for pk in ranked if pk not in shown]
@@ -108,7 +124,7 @@ def volume_by_category(f: DashboardFilter, user: Any) -> dict[str, Any]:
             {
                 "label": _("Other or none"),
                 "data": [sum(counts.get((d, pk), 0) for pk in rest) for d in days],
-                "links": [queue_url(user, f, **_day_range(f, d)) for d in days],
+                "links": [link(**_day_range(f, d)) for d in days],
             }
         )
     return {"labels": [d.isoformat() for d in days], "datasets": datasets, "stacked": True}
@@ -117,6 +133,7 @@ def volume_by_category(f: DashboardFilter, user: Any) -> dict[str, Any]:
 def backlog_ageing(f: DashboardFilter, user: Any, backlog: dict, now: datetime) -> dict:
     """The backlog by age (from the figures: no query)."""
     today = timezone.localdate(now)
+    link = QueueLinks(user, f)
     labels, data, links = [], [], []
     for _key, label, low, high, count in backlog["by_age"]:
         labels.append(str(label))
@@ -126,7 +143,7 @@ def backlog_ageing(f: DashboardFilter, user: Any, backlog: dict, now: datetime) 
         params["received_before"] = (today - timedelta(days=low)).isoformat()
         if high is not None:
             params["received_after"] = (today - timedelta(days=high - 1)).isoformat()
-        links.append(queue_url(user, f, **params))
+        links.append(link(**params))
     dataset = {"label": _("Open complaints"), "data": data, "links": links}
     return {"labels": labels, "datasets": [dataset], "stacked": False}
 
@@ -146,8 +163,8 @@ def sla_trend(f: DashboardFilter, user: Any, now: datetime) -> dict[str, Any]:
         )
         .order_by()
     }
-    days = f.days
-    links = [queue_url(user, f, **_day_range(f, d)) for d in days]
+    days, link = f.days, QueueLinks(user, f)
+    links = [link(**_day_range(f, d)) for d in days]
 
     def series(met: str, total: str) -> list:
         return [share(rows[d][met], rows[d][total]) if d in rows else None for d in days]
@@ -181,16 +198,17 @@ def csat_trend(f: DashboardFilter, user: Any) -> dict[str, Any]:
         .annotate(total=Sum("csat_cohort_rating_sum"), n=Sum("csat_cohort_answers"))
         .order_by()
     }
-    days = f.days
+    days, link = f.days, QueueLinks(user, f)
     data = [round(rows[d]["total"] / rows[d]["n"], 2) if d in rows else None for d in days]
-    links = [queue_url(user, f, **_day_range(f, d)) for d in days]
+    links = [link(**_day_range(f, d)) for d in days]
     dataset = {"label": _("Average rating (1–5)"), "data": data, "links": links}
     return {"labels": [d.isoformat() for d in days], "datasets": [dataset], "stacked": False}
 
 
 def _top(f: DashboardFilter, user: Any, field: str) -> list[dict[str, Any]]:
+    link = QueueLinks(user, f)
     rows = (
-        stats(f, user)
+        stats(f, user, by=(f"{field}_id",))
         .filter(received__gt=0, **{f"{field}__isnull": False})
         .values(f"{field}_id", f"{field}__name")
         .annotate(n=Sum("received"))
@@ -201,7 +219,7 @@ def _top(f: DashboardFilter, user: Any, field: str) -> list[dict[str, Any]]:
             "pk": row[f"{field}_id"],
             "name": row[f"{field}__name"],
             "count": row["n"],
-            "link": queue_url(user, f, **{field: row[f"{field}_id"]}, **_period(f)),
+            "link": link(**{field: row[f"{field}_id"]}, **_period(f)),
         }
         for row in rows
     ]
@@ -230,17 +248,19 @@ def top_items(f: DashboardFilter, user: Any) -> dict[str, Any]:
 
 
 def _group_table(
-    f: DashboardFilter, user: Any, now: datetime, key: str, name_fields: tuple[str, ...]
+    f: DashboardFilter, user: Any, now: datetime, key: str, model, name_fields: tuple[str, ...]
 ) -> list[dict[str, Any]]:
     """Per `key` (team_id, assignee_id): received, resolved and backlog, resolution
     compliance, average rating and median resolution time (two queries on the
-    rollup; the backlog as of its last run)."""
+    rollup, the backlog as of its last run; one for the names of `model`). The sums
+    are grouped by the key alone and named afterwards: joined to the names, the
+    planner may walk the rows once per name."""
     period = Q(day__gte=f.start, day__lte=f.end)
-    rows = (
-        stats(f, user, period=False)
+    rows = list(
+        stats(f, user, period=False, by=(key,))
         .filter(**{f"{key}__isnull": False})
         .filter(period | Q(open_total__gt=0))
-        .values(key, *name_fields)
+        .values(key)
         .annotate(
             received=Sum("received", filter=period),
             resolved=Sum("resolved", filter=period),
@@ -251,11 +271,18 @@ def _group_table(
             rating_sum=Sum("rating_sum", filter=period),
         )
         .filter(Q(received__gt=0) | Q(resolved__gt=0) | Q(backlog__gt=0))
-        .order_by(*name_fields)
+        .order_by()
     )
-    medians = bucket_percentiles(
-        durations(f, user, DailyDurationBuckets.Kind.RESOLUTION), (0.5,), group=key
-    )
+    if not rows:
+        return []
+    names = {
+        pk: next((name for name in found if name), str(pk))
+        for pk, *found in model.objects.filter(pk__in=[row[key] for row in rows]).values_list(
+            "pk", *name_fields
+        )
+    }
+    medians = duration_percentiles(f, user, DailyDurationBuckets.Kind.RESOLUTION, (0.5,), group=key)
+    link = QueueLinks(user, f)
     table = []
     for row in rows:
         pk = row[key]
@@ -263,7 +290,7 @@ def _group_table(
         table.append(
             {
                 "pk": pk,
-                "name": next((row[n] for n in name_fields if row[n]), str(pk)),
+                "name": names.get(pk, str(pk)),
                 "received": row["received"] or 0,
                 "resolved": row["resolved"] or 0,
                 "backlog": row["backlog"] or 0,
@@ -271,20 +298,18 @@ def _group_table(
                 "csat": round(row["rating_sum"] / answers, 2) if answers else None,
                 "answers": answers,
                 "resolution_median": medians.get(pk, {}).get(0.5),
-                "link": queue_url(user, f, **{key.removesuffix("_id"): pk}, **_period(f)),
+                "link": link(**{key.removesuffix("_id"): pk}, **_period(f)),
             }
         )
-    return table
+    return sorted(table, key=lambda row: (row["name"], row["pk"]))
 
 
 def team_table(f: DashboardFilter, user: Any, now: datetime) -> list[dict[str, Any]]:
-    return _group_table(f, user, now, "team_id", ("team__name",))
+    return _group_table(f, user, now, "team_id", Team, ("name",))
 
 
 def agent_table(f: DashboardFilter, user: Any, now: datetime) -> list[dict[str, Any]]:
-    return _group_table(
-        f, user, now, "assignee_id", ("assignee__display_name", "assignee__username")
-    )
+    return _group_table(f, user, now, "assignee_id", User, ("display_name", "username"))
 
 
 def as_table(chart: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,10 @@ change.
 
 A row is stale when the complaint's `version` (bumped by every service save) moved
 past the row's `source_version`; the refresh picks stale rows oldest first, in
-batches, and writes them with one upsert per batch.
+batches, and writes them with one upsert per batch. The row also copies the
+complaint's moments and dimensions (team, category, product, channel, assignee) of
+that version, so the dashboard's percentiles for a product or an agent read this
+table alone.
 """
 
 from __future__ import annotations
@@ -31,6 +34,16 @@ from complaints.models import BusinessCalendar, Complaint, ComplaintDurations, S
 from complaints.workflow import ComplaintStatus
 
 BATCH = 500
+# The complaint's fields each row copies (the moments and dimensions it is counted by).
+COPIED = (
+    "first_response_at",
+    "resolved_at",
+    "team_id",
+    "category_id",
+    "product_id",
+    "channel",
+    "assignee_id",
+)
 
 
 def _stale() -> Q:
@@ -117,6 +130,7 @@ def durations_refresh(*, limit: int = BATCH, now: datetime | None = None) -> int
                 resolution_minutes=resolution,
                 business_calendar=calendar is not None,
                 computed_at=now,
+                **{name: getattr(complaint, name) for name in COPIED},
             )
         )
     ComplaintDurations.objects.bulk_create(
@@ -129,6 +143,7 @@ def durations_refresh(*, limit: int = BATCH, now: datetime | None = None) -> int
             "resolution_minutes",
             "business_calendar",
             "computed_at",
+            *COPIED,
         ],
     )
     return len(rows)

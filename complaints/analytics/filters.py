@@ -132,7 +132,8 @@ class DashboardFilterForm(forms.Form):
     )
     category = forms.ModelChoiceField(
         label=_("Category"),
-        queryset=Category.objects.filter(is_active=True),
+        # Labels are full paths ("Quality / Kettle"): the parents come with the row.
+        queryset=Category.objects.filter(is_active=True).select_related("parent__parent"),
         required=False,
         empty_label=_("Any category"),
     )

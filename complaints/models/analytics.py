@@ -1,21 +1,47 @@
 """What the dashboard reads besides the complaints themselves: each complaint's
-durations in business time (a rollup kept by services/analytics.py) and the trend
-warnings (services/trends.py)."""
+durations in business time (analytics/durations.py), the daily rollup
+(analytics/rollup.py) and the trend warnings (services/trends.py)."""
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+def _dimension(model: str, name: str):
+    """A dimension of the rollups: a plain reference (no constraint, nothing
+    cascades): a rollup is rebuilt from the complaints, it never owns anything. No
+    index of its own either: the models' composite indexes serve the reads, and
+    each index costs every row of a rebuild."""
+    return models.ForeignKey(
+        model,
+        verbose_name=name,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+
+DURATION_DIMENSIONS = ("team", "category", "product", "channel", "assignee")
+
+
 class ComplaintDurations(models.Model):
-    """A complaint's first-response and resolution times in business minutes.
+    """A complaint's first-response and resolution times in business minutes, with the
+    moments and dimensions they are counted by.
 
     Business time depends on the complaint's calendar (holidays, make-up days,
     working hours), which SQL cannot evaluate; so the minutes are computed in Python
     once per change of the complaint and stored here, and the dashboard computes
     medians and percentiles over this column in the database. `source_version` is the
     complaint's `version` the row was computed from: a row with a smaller one is stale
-    and is recomputed by the next refresh (services.analytics.durations_refresh).
+    and is recomputed by the next refresh (analytics.durations.durations_refresh).
+
+    The moments (`first_response_at`, `resolved_at`) and the dimensions (team,
+    category, product, channel, assignee) are copies of the complaint's as of that
+    version: a percentile for one product or one agent, or per agent, reads this
+    narrow table alone through its covering indexes instead of the complaints.
     """
 
     complaint = models.OneToOneField(
@@ -38,10 +64,31 @@ class ComplaintDurations(models.Model):
     # Whether the minutes come from a business calendar (else wall-clock minutes).
     business_calendar = models.BooleanField(default=True)
     computed_at = models.DateTimeField(_("computed"))
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    team = _dimension("complaints.Team", _("team"))
+    category = _dimension("complaints.Category", _("category"))
+    product = _dimension("complaints.Product", _("product"))
+    channel = models.CharField(_("channel"), max_length=20, blank=True)
+    assignee = _dimension("complaints.User", _("assignee"))
 
     class Meta:
         verbose_name = _("complaint durations")
         verbose_name_plural = _("complaint durations")
+        # Covering: a period's minutes with every dimension, read from the index
+        # alone (the trailing columns are keys only so that SQLite keeps them too).
+        indexes = [
+            models.Index(
+                fields=["first_response_at", *DURATION_DIMENSIONS, "first_response_minutes"],
+                condition=Q(first_response_minutes__isnull=False),
+                name="durations_answered",
+            ),
+            models.Index(
+                fields=["resolved_at", *DURATION_DIMENSIONS, "resolution_minutes"],
+                condition=Q(resolution_minutes__isnull=False),
+                name="durations_resolved",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.complaint_id}: {self.first_response_minutes}/{self.resolution_minutes}"
@@ -128,23 +175,16 @@ class TrendWarning(models.Model):
         return self.product if self.kind == self.Kind.PRODUCT else self.category
 
 
-def _dimension(model: str, name: str):
-    """A dimension of the daily rollup: a plain reference (no constraint, nothing
-    cascades): the rollup is rebuilt from the complaints, it never owns anything."""
-    return models.ForeignKey(
-        model,
-        verbose_name=name,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-
-
 class DailyComplaintStats(models.Model):
-    """The dashboard's additive counts per local day (site time zone) and slice
-    (team, category, product, channel, assignee), kept by analytics/rollup.py.
+    """The dashboard's additive counts per local day (site time zone) and slice,
+    kept by analytics/rollup.py.
+
+    Each `grain` holds the same counts at one level of detail (GRAIN_DIMENSIONS):
+    the full one per (team, category, product, channel, assignee) — nearly one row
+    per complaint and day — and coarser ones summed from it, which a dashboard reads
+    when its filter and grouping need no more: a 30-day view over every complaint
+    sums a few thousand rows instead of a hundred thousand. A dimension outside a
+    row's grain is empty (NULL, channel "").
 
     Each count is attached to the day of the moment it is about: `received*`,
     `trend_*`, `open_*`, `csat_cohort_*` and `escalations_open` to the day the
@@ -156,6 +196,15 @@ class DailyComplaintStats(models.Model):
     `escalations_open` are snapshots of the state at `RollupState.as_of`.
     """
 
+    class Grain(models.IntegerChoices):
+        FULL = 0
+        SLICE = 1
+        PRODUCT = 2
+        AGENT = 3
+        TEAM = 4
+        PRODUCT_SLICE = 5
+
+    grain = models.PositiveSmallIntegerField(choices=Grain, default=Grain.FULL)
     day = models.DateField(_("day"))
     team = _dimension("complaints.Team", _("team"))
     category = _dimension("complaints.Category", _("category"))
@@ -198,21 +247,66 @@ class DailyComplaintStats(models.Model):
     class Meta:
         verbose_name = _("daily complaint statistics")
         verbose_name_plural = _("daily complaint statistics")
+        # Every read names its grain. A period's rows, the filters checked inside the
+        # index (the full grain is read without an agent only to group by agent, so
+        # it needs no more); an agent's own rows; the snapshots (backlog, escalations
+        # open), which read every day's rows with something open, likewise.
         indexes = [
-            models.Index(fields=["day", "team"], name="daily_stats_day_team"),
-            models.Index(fields=["day"], condition=Q(open_total__gt=0), name="daily_stats_open"),
+            models.Index(
+                fields=["grain", "day", "team", "category", "product", "channel"],
+                name="daily_stats_day",
+            ),
+            models.Index(fields=["grain", "assignee", "day"], name="daily_stats_assignee"),
+            models.Index(
+                fields=["grain", "team", "category", "product", "channel", "day"],
+                condition=Q(open_total__gt=0) | Q(escalations_open__gt=0),
+                name="daily_stats_open",
+            ),
+            models.Index(
+                fields=["grain", "assignee", "day"],
+                condition=Q(open_total__gt=0) | Q(escalations_open__gt=0),
+                name="daily_stats_open_assignee",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.team_id}/{self.category_id}/{self.product_id}/{self.channel}"
+        return (
+            f"{self.day} [{self.grain}] {self.team_id}/{self.category_id}/{self.product_id}/"
+            f"{self.channel}/{self.assignee_id}"
+        )
+
+
+# The dimensions each grain keeps (attribute names), smallest grains first (rows a
+# day on a million complaints a year: about 3, 30, 70, 200, 1,100 and 6,500): a
+# query reads the first grain that has every dimension it filters or groups by.
+GRAIN_DIMENSIONS = {
+    DailyComplaintStats.Grain.TEAM: ("team_id",),
+    DailyComplaintStats.Grain.PRODUCT: ("team_id", "product_id"),
+    DailyComplaintStats.Grain.SLICE: ("team_id", "category_id", "channel"),
+    DailyComplaintStats.Grain.AGENT: ("team_id", "assignee_id"),
+    # Everything but the agent: the full grain is read only for an agent.
+    DailyComplaintStats.Grain.PRODUCT_SLICE: ("team_id", "category_id", "product_id", "channel"),
+    DailyComplaintStats.Grain.FULL: (
+        "team_id",
+        "category_id",
+        "product_id",
+        "channel",
+        "assignee_id",
+    ),
+}
 
 
 class DailyDurationBuckets(models.Model):
-    """How many complaints of a day and slice took `minutes` business minutes to
+    """How many complaints of a day and team took `minutes` business minutes to
     the first response (`kind` first, by the day answered) or to the resolution
     (`kind` resolution, by the day resolved). Minutes are exact under 2 hours, in
     10-minute steps under a day, in hours beyond: medians and percentiles come out
-    of these counts exactly to that step."""
+    of these counts exactly to that step.
+
+    Only the team is kept: with finer slices there would be about one row per
+    complaint (a day's complaints spread over a few hundred steps), no smaller than
+    ComplaintDurations, which answers every other filter and the per-agent medians
+    (analytics/figures.py `duration_percentiles`, the same steps)."""
 
     class Kind(models.TextChoices):
         FIRST_RESPONSE = "first", _("First response")
@@ -220,10 +314,6 @@ class DailyDurationBuckets(models.Model):
 
     day = models.DateField(_("day"))
     team = _dimension("complaints.Team", _("team"))
-    category = _dimension("complaints.Category", _("category"))
-    product = _dimension("complaints.Product", _("product"))
-    channel = models.CharField(_("channel"), max_length=20, blank=True)
-    assignee = _dimension("complaints.User", _("assignee"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind)
     minutes = models.PositiveIntegerField(_("business minutes"))
     count = models.PositiveIntegerField(_("complaints"))

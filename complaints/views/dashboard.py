@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from complaints import roles
 from complaints.analytics import charts, figures, report
-from complaints.analytics.durations import durations_pending
 from complaints.analytics.filters import DashboardFilterForm, sees_everything
 from complaints.errors import ActionForbidden, InvalidInput, NotFound
 from complaints.models import Team
@@ -93,7 +92,6 @@ def dashboard(request):
         "teams": teams,
         "agents": _with_times(charts.agent_table(f, user, now)),
         "warnings": list(trends.trend_warnings_recent(user=user)) if supervisor else [],
-        "pending_durations": durations_pending() if supervisor else 0,
         "export_query": request.GET.urlencode(),
         "backlog_link": charts.queue_url(user, f),
     }

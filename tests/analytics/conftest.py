@@ -72,7 +72,7 @@ def rollup_before_reads(request, monkeypatch):
 
     for module in (figures, charts):
         monkeypatch.setattr(module, "stats", rebuilt(figures.stats))
-        monkeypatch.setattr(module, "durations", rebuilt(figures.durations))
+        monkeypatch.setattr(module, "duration_percentiles", rebuilt(figures.duration_percentiles))
 
 
 @pytest.fixture

@@ -316,3 +316,64 @@ def test_pause_while_awaiting_the_customer_is_left_out():
     ]
     assert compute(Stub, changes, calendar) == (60, 8 * 60 - 3 * 60)
     assert compute(Stub, changes, None) == (60, 5 * 60)  # wall clock, same pause
+
+
+def test_durations_copy_the_complaints_moments_and_dimensions(org, handled):
+    row = ComplaintDurations.objects.get(pk=handled["b"].pk)
+    b = handled["b"]
+    assert (row.first_response_at, row.resolved_at) == (b.first_response_at, b.resolved_at)
+    assert (row.team_id, row.category_id, row.channel) == (org.team.pk, org.category.pk, "phone")
+    assert row.assignee_id == org.agent.pk
+    from complaints.services import transitions as t
+
+    t.complaint_reassign(
+        complaint=handled["e"], actor=org.supervisor, assignee=org.agent2, reason="Leave"
+    )
+    place(handled["b"], product=ProductFactory(name="Kettle"), assignee=org.agent2)
+    durations_refresh_all()
+    row.refresh_from_db()
+    assert row.product_id is not None
+    assert row.assignee_id == org.agent2.pk
+
+
+def test_percentiles_for_a_channel_a_product_or_an_agent(org, handled):
+    # One complaint: its own times (read from ComplaintDurations, not the histograms).
+    phone = WEEK.__class__(start=WEEK.start, end=WEEK.end, channel="phone")
+    times = figures.times(phone, org.supervisor)
+    assert (times["first_response_median"], times["first_response_p90"]) == (90, 90)
+    assert (times["resolution_median"], times["resolution_p90"]) == (180, 180)
+    kettle = ProductFactory(name="Kettle")
+    for key in ("a", "c"):
+        place(handled[key], product=kettle)
+    durations_refresh_all()
+    one_product = WEEK.__class__(start=WEEK.start, end=WEEK.end, product=kettle)
+    times = figures.times(one_product, org.supervisor)
+    # First response [30, 60]; resolution [120, 540]: p90 at rank 1.9.
+    assert times["first_response_median"] == pytest.approx(45)
+    assert times["resolution_median"] == pytest.approx(330)
+    assert times["resolution_p90"] == pytest.approx(120 + 0.9 * 420)
+    # The agent's own figures: every complaint of the week is theirs.
+    # (PostgreSQL's percentile_cont interpolates in floating point: approx.)
+    assert figures.times(WEEK, org.agent) == pytest.approx(figures.times(WEEK, org.supervisor))
+    assert figures.times(WEEK, org.agent2)["resolution_median"] is None
+
+
+def test_both_sources_of_percentiles_count_in_the_same_steps(org, handled):
+    # 187 business minutes: the 10-minute step 180, from the histograms (a team) and
+    # from ComplaintDurations (an agent's own view) alike.
+    place(handled["c"], resolved_at=at(3, 15, 7))
+    durations_refresh_all()
+    team = WEEK.__class__(start=WEEK.start, end=WEEK.end, team=org.team)
+    assert ComplaintDurations.objects.get(pk=handled["c"].pk).resolution_minutes == 187
+    by_team = figures.times(team, org.supervisor)
+    assert by_team["resolution_median"] == pytest.approx(180)
+    assert figures.times(team, org.agent) == pytest.approx(by_team)
+
+
+def test_the_agent_table_medians(org, handled):
+    place(handled["b"], assignee=org.agent2)
+    durations_refresh_all()
+    rows = {row["pk"]: row for row in charts.agent_table(WEEK, org.supervisor, timezone.now())}
+    # agent: A, C, D resolved [120, 120, 540]; agent2: B [180].
+    assert rows[org.agent.pk]["resolution_median"] == pytest.approx(120)
+    assert rows[org.agent2.pk]["resolution_median"] == pytest.approx(180)
