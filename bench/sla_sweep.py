@@ -250,6 +250,8 @@ def main() -> None:
             )
         print(line)
 
+    # Other work on the machine skews the figures: say how busy it was.
+    print("load avg   {:.2f} {:.2f} {:.2f} (1, 5, 15 min)".format(*os.getloadavg()))
     breaches = rows[1][1]
     expected = 2 * args.breached
     if breaches.total != expected or breaches.escalated != args.breached or rows[2][1].total:

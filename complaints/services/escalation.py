@@ -44,7 +44,7 @@ from complaints.services.base import (
     save_complaint,
     snapshot,
 )
-from complaints.workflow import OPEN_STATES, TERMINAL_STATES
+from complaints.workflow import TERMINAL_STATES
 
 Reason = Escalation.Reason
 Level = Escalation.Level
@@ -372,23 +372,14 @@ def escalation_open(
 
 def escalation_open_for_sla_breach(*, complaint_ids: Iterable[int], now: datetime) -> int:
     """Open a level-1 `sla_breach` escalation for each open complaint (as the system);
-    returns how many were opened. Already escalated for a breach: nothing new."""
-    opened = 0
-    for pk in dict.fromkeys(complaint_ids):
-        with transaction.atomic():
-            complaint = Complaint.objects.select_for_update().filter(pk=pk).first()
-            if complaint is None or complaint.status not in OPEN_STATES:
-                continue
-            _escalation, created = escalation_open_or_existing(
-                complaint=complaint,
-                actor=roles.SYSTEM,
-                reason=Reason.SLA_BREACH,
-                note=_("The SLA deadline passed."),
-                level=Level.SUPERVISOR,
-                at=now,
-            )
-            opened += int(created)
-    return opened
+    returns how many were opened. Already escalated for a breach: nothing new.
+
+    Set-based (services/escalation_batch.py): the same rows as escalation_open for
+    each complaint, in a constant number of queries per batch of the SLA sweep."""
+    # Imported here: the batch module builds on this one's helpers.
+    from complaints.services import escalation_batch
+
+    return escalation_batch.sla_breach_open(complaint_ids=complaint_ids, now=now)
 
 
 # --- A supervisor's answers -----------------------------------------------------------

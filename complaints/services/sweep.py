@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from complaints.models import Complaint, ComplaintEvent, SlaCrossing
 from complaints.workflow import OPEN_STATES, ComplaintStatus
@@ -95,15 +95,19 @@ def crossing_candidates(rule: _Rule, now: datetime):
     return qs.filter(~Exists(recorded)).order_by("pk")
 
 
+# Translated when used, in the language active then (the sweep's default language).
+_EVENT_TEXTS = {
+    CrossingKind.RESPONSE_WARNING: gettext_lazy("SLA: first response due soon (due %(due)s)."),
+    CrossingKind.RESPONSE_BREACH: gettext_lazy("SLA: first response overdue (was due %(due)s)."),
+    CrossingKind.RESOLUTION_WARNING: gettext_lazy("SLA: resolution due soon (due %(due)s)."),
+    CrossingKind.RESOLUTION_BREACH: gettext_lazy("SLA: resolution overdue (was due %(due)s)."),
+}
+
+
 def _event_text(kind: str, due_at: datetime) -> str:
+    # Only the one text a row needs: twenty thousand crossings are twenty thousand calls.
     due = timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")
-    texts = {
-        CrossingKind.RESPONSE_WARNING: _("SLA: first response due soon (due %(due)s)."),
-        CrossingKind.RESPONSE_BREACH: _("SLA: first response overdue (was due %(due)s)."),
-        CrossingKind.RESOLUTION_WARNING: _("SLA: resolution due soon (due %(due)s)."),
-        CrossingKind.RESOLUTION_BREACH: _("SLA: resolution overdue (was due %(due)s)."),
-    }
-    return texts[kind] % {"due": due}
+    return str(_EVENT_TEXTS[kind]) % {"due": due}
 
 
 def _escalate(complaint_ids: list[int], now: datetime) -> int:

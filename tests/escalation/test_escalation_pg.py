@@ -71,3 +71,23 @@ def test_two_sla_breach_openers_at_once_open_one_escalation(ladder, make_complai
 
     assert sorted(results) == [0, 1], results
     assert Escalation.objects.filter(complaint=complaint).count() == 1
+
+
+def test_two_breach_batches_in_opposite_orders_escalate_each_complaint_once(ladder, make_complaint):
+    ids = [make_complaint("in_progress").pk for _ in range(8)]
+    now = timezone.now()
+
+    results = _race(
+        [
+            lambda: escalation.escalation_open_for_sla_breach(complaint_ids=ids, now=now),
+            lambda: escalation.escalation_open_for_sla_breach(complaint_ids=ids[::-1], now=now),
+        ]
+    )
+
+    # Both lock in primary-key order: no deadlock; the second finds them all open.
+    assert sorted(results) == [0, 8], results
+    assert Escalation.objects.filter(reason="sla_breach").count() == 8
+    assert set(Complaint.objects.values_list("escalation_level", flat=True)) == {1}
+    raised = Complaint.history.filter(history_change_reason="Escalated: SLA breached")
+    assert raised.count() == 8
+    assert Notification.objects.filter(user=ladder.supervisor, kind="escalated").count() == 8

@@ -225,3 +225,16 @@ def test_queries_do_not_grow_with_the_backlog(backlog, escalated, django_assert_
     with django_assert_max_num_queries(40) as many:
         sla_sweep(now=at(SHANGHAI, 2026, 6, 3, 9))
     assert len(many) == len(few)
+
+
+def test_escalating_the_breaches_takes_as_many_queries_for_2_as_for_12(
+    backlog, django_assert_max_num_queries
+):
+    backlog(2)
+    with django_assert_max_num_queries(80) as few:
+        assert sla_sweep(now=RESOLUTION_DUE).escalated == 2
+    backlog(12)
+    with django_assert_max_num_queries(80) as many:
+        assert sla_sweep(now=at(SHANGHAI, 2026, 6, 3, 9)).escalated == 12
+    assert len(many) == len(few)
+    assert Escalation.objects.filter(reason="sla_breach").count() == 14
