@@ -10,6 +10,9 @@ class ComplaintsConfig(AppConfig):
         # Connects the Celery signals that carry the request id into tasks.
         # Auth signals → the access log.
         from complaints import (
+            config_cache,
             observability,  # noqa: F401
             security_signals,  # noqa: F401
         )
+
+        config_cache.connect()

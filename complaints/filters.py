@@ -7,6 +7,11 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from complaints.config_choices import (
+    CachedModelChoiceFilter,
+    CachedModelMultipleChoiceFilter,
+    category_descendants,
+)
 from complaints.contacts import normalize_email, normalize_phone
 from complaints.models import Category, Channel, Complaint, Priority, Product, Team, User
 from complaints.tracking import clean_tracking_number
@@ -15,14 +20,7 @@ from complaints.workflow import ComplaintStatus
 
 def _descendant_ids(category: Category) -> list[int]:
     """The category and all its descendants (a category filter includes sub-categories)."""
-    ids, frontier = [category.pk], [category.pk]
-    while frontier:
-        frontier = list(
-            Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
-        )
-        frontier = [pk for pk in frontier if pk not in ids]
-        ids.extend(frontier)
-    return ids
+    return category_descendants(category.pk)
 
 
 # Ids beyond a 64-bit integer cannot exist, and the databases refuse to compare them
@@ -79,19 +77,19 @@ class ComplaintFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"), choices=ComplaintStatus.choices, distinct=False
     )
-    priority = django_filters.ModelMultipleChoiceFilter(
+    priority = CachedModelMultipleChoiceFilter(
         label=_("Priority"), queryset=Priority.objects.all(), distinct=False
     )
-    category = django_filters.ModelChoiceFilter(
+    category = CachedModelChoiceFilter(
         label=_("Category"),
         queryset=Category.objects.select_related("parent__parent"),
         method="filter_category",
     )
-    product = django_filters.ModelChoiceFilter(label=_("Product"), queryset=Product.objects.all())
+    product = CachedModelChoiceFilter(label=_("Product"), queryset=Product.objects.all())
     channel = django_filters.MultipleChoiceFilter(
         label=_("Channel"), choices=Channel.choices, distinct=False
     )
-    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
+    team = CachedModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
     assignee = django_filters.ModelChoiceFilter(
         label=_("Assignee"), queryset=User.objects.filter(is_active=True).order_by("username")
     )
@@ -156,7 +154,9 @@ class ComplaintFilter(django_filters.FilterSet):
                 widget.attrs.setdefault("class", "form-control form-control-sm")
 
     def filter_category(self, queryset, name, value):
-        return queryset.filter(category_id__in=_descendant_ids(value)) if value else queryset
+        return (
+            queryset.filter(category_id__in=category_descendants(value.pk)) if value else queryset
+        )
 
     def filter_text(self, queryset, name, value):
         text = (value or "").strip()[:200]

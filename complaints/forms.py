@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from complaints import selectors
+from complaints.config_choices import CachedModelChoiceField, CategoryChoiceField
 from complaints.models import Category, Priority, Product, RootCause, Team, User
 from complaints.workflow import TRANSITIONS
 
@@ -34,40 +35,6 @@ _SERVICE_KEYWORDS = {
     ("await_customer", "reason"): "question",
     ("merge", "merge_into"): "target",
 }
-
-
-def category_paths() -> dict[int, str]:
-    """Every category's full name ("Parent / Child") from one query.
-
-    Category.full_name walks the parents one query each; lists and choice fields
-    label many categories at once, so they use this instead.
-    """
-    rows = {
-        pk: (parent, name)
-        for pk, parent, name in Category.objects.values_list("pk", "parent_id", "name")
-    }
-    paths = {}
-    for pk in rows:
-        names, node, seen = [], pk, set()
-        while node is not None and node not in seen and node in rows:
-            seen.add(node)
-            node, name = rows[node]
-            names.append(name)
-        paths[pk] = " / ".join(reversed(names))
-    return paths
-
-
-class CategoryChoiceField(forms.ModelChoiceField):
-    """Labels categories with their full names without a query per option."""
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._paths: dict[int, str] | None = None
-
-    def label_from_instance(self, obj: Category) -> str:
-        if self._paths is None:
-            self._paths = category_paths()
-        return self._paths.get(obj.pk) or obj.name
 
 
 _INPUT_FIELDS = (
@@ -119,16 +86,16 @@ class TransitionActionForm(forms.Form):
         required=False,
         queryset=User.objects.filter(is_active=True).order_by("username"),
     )
-    team = forms.ModelChoiceField(
+    team = CachedModelChoiceField(
         label=_("Team"), required=False, queryset=Team.objects.filter(is_active=True)
     )
     category = CategoryChoiceField(
         label=_("Category"), required=False, queryset=Category.objects.filter(is_active=True)
     )
-    priority = forms.ModelChoiceField(
+    priority = CachedModelChoiceField(
         label=_("Priority"), required=False, queryset=Priority.objects.all()
     )
-    product = forms.ModelChoiceField(
+    product = CachedModelChoiceField(
         label=_("Product"), required=False, queryset=Product.objects.filter(is_active=True)
     )
     merge_into = forms.CharField(
@@ -410,7 +377,7 @@ class StaffTransitionForm(VersionedForm):
                 label=_("Assignee"), queryset=self._assignees(), required=False
             )
         if name == "team":
-            return forms.ModelChoiceField(
+            return CachedModelChoiceField(
                 label=_("Team"),
                 queryset=Team.objects.filter(is_active=True, kind=Team.Kind.FRONT_LINE),
                 required=False,
@@ -427,14 +394,14 @@ class StaffTransitionForm(VersionedForm):
                 initial=c.category_id,
             )
         if name == "priority":
-            return forms.ModelChoiceField(
+            return CachedModelChoiceField(
                 label=_("Priority"),
                 queryset=Priority.objects.all(),
                 required=False,
                 initial=c.priority_id,
             )
         if name == "product":
-            return forms.ModelChoiceField(
+            return CachedModelChoiceField(
                 label=_("Product"),
                 queryset=Product.objects.filter(is_active=True),
                 required=False,
@@ -511,10 +478,10 @@ class ReclassifyForm(VersionedForm):
     category = CategoryChoiceField(
         label=_("Category"), queryset=Category.objects.filter(is_active=True), required=False
     )
-    product = forms.ModelChoiceField(
+    product = CachedModelChoiceField(
         label=_("Product"), queryset=Product.objects.filter(is_active=True), required=False
     )
-    priority = forms.ModelChoiceField(
+    priority = CachedModelChoiceField(
         label=_("Priority"), queryset=Priority.objects.all(), required=False
     )
     reason = forms.CharField(

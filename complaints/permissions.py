@@ -21,21 +21,27 @@ if TYPE_CHECKING:
 def _memberships(user: Any) -> tuple[frozenset[int], bool]:
     """(team ids, whether one of those teams lets its members see every complaint).
 
-    One query, cached on the user object. Django loads a fresh user for every
-    request, so a membership revoked (or a team's visibility changed) counts from the
-    user's next request on; nothing is cached across requests.
+    One query, kept between requests by config_cache: saving or deleting any team or
+    membership makes every process read it again, so a membership revoked (or a team's
+    visibility changed) counts from the user's next request on.
     """
     if not getattr(user, "is_authenticated", False) or roles.is_system(user):
         return frozenset(), False
     cached = getattr(user, "_memberships_cache", None)
     if cached is None:
-        from complaints.models import Team  # lazy: models import this module's users
+        from complaints import config_cache
 
-        rows = list(user.memberships.values_list("team_id", "team__visibility", "team__is_active"))
-        sees_all = any(vis == Team.Visibility.ALL and active for _, vis, active in rows)
-        cached = (frozenset(team_id for team_id, _, _ in rows), sees_all)
+        cached = config_cache.for_user("memberships", user, lambda: _read_memberships(user))
         user._memberships_cache = cached
     return cached
+
+
+def _read_memberships(user: Any) -> tuple[frozenset[int], bool]:
+    from complaints.models import Team  # lazy: models import this module's users
+
+    rows = list(user.memberships.values_list("team_id", "team__visibility", "team__is_active"))
+    sees_all = any(vis == Team.Visibility.ALL and active for _, vis, active in rows)
+    return frozenset(team_id for team_id, _, _ in rows), sees_all
 
 
 def team_ids_of(user: Any) -> frozenset[int]:

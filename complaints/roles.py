@@ -39,12 +39,17 @@ def is_system(user: Any) -> bool:
 
 
 def role_names(user: Any) -> frozenset[str]:
-    """The names of the user's role groups, cached on the user object per request."""
+    """The names of the user's role groups (kept between requests by config_cache,
+    which forgets them when anyone's groups change)."""
     if user is None or is_system(user) or not getattr(user, "is_authenticated", False):
         return frozenset()
     cached = getattr(user, "_role_names", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
+        from complaints import config_cache
+
+        cached = config_cache.for_user(
+            "roles", user, lambda: frozenset(user.groups.values_list("name", flat=True))
+        )
         user._role_names = cached
     return cached
 

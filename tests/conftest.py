@@ -22,6 +22,15 @@ from tests.factories import (
 pytest_plugins = ["tests.browsing"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_configuration_cache():
+    """Each test reads configuration afresh: rows a previous test rolled back (with
+    their reused ids) must not come back from the per-process configuration cache."""
+    from complaints import config_cache
+
+    config_cache.invalidate()
+
+
 class Org:
     """Team A (agent, agent2, supervisor) and team B (agent_b); a department (tech)."""
 

@@ -13,7 +13,7 @@ from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from complaints import permissions, selectors
-from complaints.forms import CategoryChoiceField, category_paths
+from complaints.config_choices import CategoryChoiceField, category_paths
 from complaints.models import Category
 
 

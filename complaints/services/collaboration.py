@@ -20,7 +20,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from complaints import permissions, roles
+from complaints import config_cache, permissions, roles
 from complaints.businesstime import Calendar
 from complaints.errors import (
     ActionForbidden,
@@ -69,11 +69,15 @@ def department_ids_of(user: Any) -> frozenset[int]:
         return frozenset()
     cached = getattr(user, "_department_ids", None)
     if cached is None:
-        cached = frozenset(
-            Team.objects.filter(kind=Team.Kind.DEPARTMENT)
-            .filter(Q(memberships__user=user) | Q(supervisor=user) | Q(head=user))
-            .values_list("pk", flat=True)
-            .distinct()
+        cached = config_cache.for_user(
+            "departments",
+            user,
+            lambda: frozenset(
+                Team.objects.filter(kind=Team.Kind.DEPARTMENT)
+                .filter(Q(memberships__user=user) | Q(supervisor=user) | Q(head=user))
+                .values_list("pk", flat=True)
+                .distinct()
+            ),
         )
         user._department_ids = cached
     return cached

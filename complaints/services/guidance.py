@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints import permissions, roles
+from complaints.config_choices import category_chain, current_sop_for_chain
 from complaints.errors import ActionForbidden, InvalidInput, NotFound
 from complaints.models import Category, Complaint, ComplaintEvent, RemedyKind, Sop, SopCheck
 from complaints.services.base import actor_user, record_event
@@ -47,13 +48,7 @@ def category_chain_ids(complaint: Complaint) -> list[int]:
     cached = getattr(complaint, "_category_chain", None)
     if cached is not None and cached[0] == complaint.category_id:
         return cached[1]
-    chain: list[int] = []
-    if complaint.category_id is not None:
-        parents = dict(Category.objects.values_list("pk", "parent_id"))
-        node = complaint.category_id
-        while node is not None and node not in chain:  # a cycle would be a data error
-            chain.append(node)
-            node = parents.get(node)
+    chain = category_chain(complaint.category_id)
     complaint._category_chain = (complaint.category_id, chain)
     return chain
 
@@ -62,12 +57,7 @@ def category_chain_ids(complaint: Complaint) -> list[int]:
 
 
 def _current_for_chain(chain: list[int]) -> Sop | None:
-    if not chain:
-        return None
-    by_category = {
-        sop.category_id: sop for sop in Sop.objects.filter(category_id__in=chain, is_current=True)
-    }
-    return next((by_category[pk] for pk in chain if pk in by_category), None)
+    return current_sop_for_chain(chain)
 
 
 def _bound_sop(checks: list[SopCheck]) -> Sop | None:

@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from complaints.config_choices import cached_rows
 from complaints.errors import NotFound
 from complaints.models import Complaint, ReplyTemplate
 from complaints.public_links import status_url
@@ -127,7 +128,16 @@ def reply_templates_for(*, complaint: Complaint) -> list[ReplyTemplate]:
             template.pk,
         )
 
-    return sorted(_offered(complaint), key=rank)
+    # Every active template is configuration kept by config_cache; the choice is made
+    # here with the same conditions as _offered (which the use of one re-checks).
+    language = reply_language(complaint)
+    active = cached_rows(ReplyTemplate.objects.filter(is_active=True).order_by("pk"))
+    offered = [
+        t
+        for t in active
+        if (t.category_id is None or t.category_id in depth) and t.language in ("", language)
+    ]
+    return sorted(offered, key=rank)
 
 
 def reply_template_get_for(*, complaint: Complaint, pk: Any) -> ReplyTemplate:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from complaints.config_choices import category_chain
 from complaints.models import Category, Product, RoutingRule, Team
 
 
@@ -21,14 +22,7 @@ def ancestor_ids(category: Category | None) -> list[int]:
     """The category's id and its ancestors' ids, nearest first (one query)."""
     if category is None or category.pk is None:
         return []
-    parents = dict(Category.objects.values_list("pk", "parent_id"))
-    ids: list[int] = []
-    node: int | None = category.pk
-    # `not in ids` guards against a cycle saved around Category.clean().
-    while node is not None and node not in ids:
-        ids.append(node)
-        node = parents.get(node)
-    return ids
+    return category_chain(category.pk)
 
 
 def _rule_matches(

@@ -20,7 +20,8 @@ from django.conf import settings
 from django.db.models import Q
 
 from complaints.businesstime import Calendar
-from complaints.models import Category, Complaint, SlaPolicy
+from complaints.config_choices import category_chain
+from complaints.models import Complaint, SlaPolicy
 
 DEFAULT_HOURS = {  # priority code -> (first response, resolution), wall-clock hours
     "P1": (1, 24),
@@ -40,13 +41,7 @@ def _category_chain(category_id: int | None) -> list[int]:
     the tree is small and walking `.parent` costs a query per level)."""
     if category_id is None:
         return []
-    parents = dict(Category.objects.values_list("pk", "parent_id"))
-    chain: list[int] = []
-    node = category_id
-    while node is not None and node not in chain:  # `not in`: a cycle must not hang
-        chain.append(node)
-        node = parents.get(node)
-    return chain
+    return category_chain(category_id)
 
 
 def policy_for(complaint: Complaint) -> SlaPolicy | None:

@@ -13,6 +13,7 @@ from typing import Any
 from django import template
 
 from complaints import roles
+from complaints.config_choices import cached_rows
 from complaints.models import CollaborationRequest, Escalation
 from complaints.services import collaboration, escalation
 
@@ -45,7 +46,7 @@ def collaboration_panel(complaint, user) -> dict[str, Any]:
         "can_ask": can_ask,
         # Withdrawing needs what asking needs: the right to work on the complaint.
         "can_cancel": can_ask,
-        "departments": list(collaboration.collaboration_departments()) if can_ask else [],
+        "departments": (cached_rows(collaboration.collaboration_departments()) if can_ask else []),
         "question_max": collaboration.QUESTION_MAX,
     }
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from complaints import roles, selectors
+from complaints.config_choices import CachedModelChoiceField
 from complaints.errors import ComplaintConflict, NotFound, ServiceError
 from complaints.models import CollaborationRequest, Complaint
 from complaints.services import collaboration as services
@@ -44,7 +45,7 @@ class AnswerForm(forms.Form):
 
 
 class AskForm(forms.Form):
-    department = forms.ModelChoiceField(
+    department = CachedModelChoiceField(
         label=gettext_lazy("Department"),
         queryset=services.collaboration_departments(),
         empty_label=None,

@@ -73,7 +73,7 @@ MIDDLEWARE = [
 # every login, failure, lockout, logout and refusal goes to complaints.AccessLog.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "complaints.auth_backends.CachedPermissionsBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
@@ -166,6 +166,8 @@ else:
 # Rate limits and presence share this cache: use Redis (CACHE_URL=redis://…) when
 # several web processes serve the site, so they count together.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# The navigation's badges (queue counts, call-backs due…) are kept this long per user.
+NAV_BADGES_SECONDS = env.int("NAV_BADGES_SECONDS", default=15)
 # Behind a reverse proxy that sets it (nginx: proxy_set_header X-Real-IP $remote_addr),
 # CLIENT_IP_HEADER=HTTP_X_REAL_IP makes rate limits count real clients.
 CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")

@@ -138,11 +138,14 @@ def test_list_query_count_does_not_grow_with_the_page(
     client = api(org.agent)
     for _ in range(2):
         make_complaint("in_progress")
+    client.get(LIST)  # configuration read once (config_cache)
     with CaptureQueriesContext(connection) as small:
         assert len(client.get(LIST).json()["results"]) == 2
+    small_count = len(small)  # the log is reset by the next request
     for _ in range(6):
         make_complaint("in_progress", product=ProductFactory())
-    with django_assert_max_num_queries(len(small)):
+    client.get(LIST)  # configuration read once (config_cache)
+    with django_assert_max_num_queries(small_count):
         assert len(client.get(LIST).json()["results"]) == 8
 
 

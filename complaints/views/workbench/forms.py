@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from complaints import roles, selectors
+from complaints.config_choices import CachedModelChoiceField, CategoryChoiceField
 from complaints.filters import ComplaintFilter
-from complaints.forms import CategoryChoiceField
 from complaints.models import Category, Channel, Demand, Product, SavedFilter, User
 from complaints.services import bulk
 from complaints.workflow import TRANSITIONS
@@ -50,7 +50,7 @@ class RecordComplaintForm(forms.Form):
     order_number = forms.CharField(
         label=gettext_lazy("Order number"), max_length=64, required=False
     )
-    product = forms.ModelChoiceField(
+    product = CachedModelChoiceField(
         label=gettext_lazy("Product"),
         required=False,
         queryset=Product.objects.filter(is_active=True),
