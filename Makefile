@@ -46,7 +46,8 @@ messages: $(STAMP)
 
 check-deploy: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
-	ALLOWED_HOSTS=complaints.example.com $(PY) manage.py check --deploy --fail-level WARNING
+	ALLOWED_HOSTS=complaints.example.com CACHE_URL=redis://127.0.0.1:6379/1 \
+	$(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +39,11 @@ def complaint_get_for_user(*, user: Any, pk: int | str) -> Complaint:
             "team",
             "assignee",
             "merged_into",
+            # The detail page's triage card (a one-to-one: no extra query for it).
+            "triage_proposal__category",
+            "triage_proposal__product",
+            "triage_proposal__priority",
+            "triage_proposal__team",
         )
         .filter(pk=pk)
         .first()
@@ -99,7 +104,7 @@ def queues_for(user: Any) -> list[Queue]:
     return [q for q in QUEUES if not q.supervisors_only or roles.is_supervisor(user)]
 
 
-def _queue_condition(slug: str, user: Any, now) -> Q:
+def queue_condition(slug: str, user: Any, now) -> Q:
     open_ = Q(status__in=list(OPEN_STATES))
     if slug == "mine":
         return open_ & Q(assignee_id=user.pk)
@@ -125,7 +130,7 @@ def queue_complaints(*, user: Any, slug: str) -> QuerySet[Complaint]:
         raise NotFound()
     qs = (
         complaints_visible_to(user)
-        .filter(_queue_condition(slug, user, timezone.now()))
+        .filter(queue_condition(slug, user, timezone.now()))
         .select_related("customer", "category", "product", "priority", "team", "assignee")
     )
     if slug == "all":
@@ -142,16 +147,8 @@ UNCOUNTED = frozenset({"all"})
 
 
 def queue_counts(user: Any) -> dict[str, int | None]:
-    """The size of every queue of open work, in one query over open complaints only
-    (partial indexes on the open states); None for the uncounted queues."""
-    now = timezone.now()
-    queues = queues_for(user)
-    counted = [q for q in queues if q.slug not in UNCOUNTED]
-    counts = (
-        complaints_visible_to(user)
-        .filter(status__in=list(OPEN_STATES))
-        .aggregate(
-            **{q.slug: Count("pk", filter=_queue_condition(q.slug, user, now)) for q in counted}
-        )
-    )
-    return {q.slug: counts.get(q.slug) for q in queues}
+    """The size of every queue of open work (None for the uncounted queues): one
+    query over open complaints only, with the navigation's other badges."""
+    from complaints.selectors_nav import nav_badges
+
+    return nav_badges(user).queues

@@ -20,11 +20,11 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from complaints import permissions, roles
+from complaints import config_cache, permissions, roles
+from complaints.config_choices import category_chain, current_sop_for_chain
 from complaints.errors import NotFound
 from complaints.models import (
     AuthorityLimit,
-    Category,
     Complaint,
     Remedy,
     RemedyKind,
@@ -66,11 +66,17 @@ def format_amount(amount: Decimal | None) -> str:
 
 
 def authority_limits() -> Limits:
-    """Every configured limit, {(role, kind): largest amount}, from one query."""
+    """Every configured limit, {(role, kind): largest amount}, read now (decisions)."""
     return {
         (role, kind): amount
         for role, kind, amount in AuthorityLimit.objects.values_list("role", "kind", "max_amount")
     }
+
+
+def authority_limits_for_display() -> Limits:
+    """authority_limits kept by config_cache, for what a page shows (the panel's
+    buttons, the badge); every decision re-reads them. Do not change the dict."""
+    return config_cache.lookup("authority-limits", authority_limits)
 
 
 def authority_limit_for(*, user: Any, kind: str, limits: Limits | None = None) -> Decimal | None:
@@ -147,23 +153,7 @@ def kind_label(kind: str) -> str:
 
 def current_sop(category_id: int | None) -> Sop | None:
     """The current SOP of the category or, failing that, of its nearest ancestor."""
-    chain: list[int] = []
-    seen: set[int] = set()
-    node_id = category_id
-    parents = dict(Category.objects.values_list("pk", "parent_id")) if node_id else {}
-    while node_id is not None and node_id not in seen:
-        seen.add(node_id)
-        chain.append(node_id)
-        node_id = parents.get(node_id)
-    if not chain:
-        return None
-    sops = {
-        sop.category_id: sop
-        for sop in Sop.objects.filter(category_id__in=chain, is_current=True).select_related(
-            "category"
-        )
-    }
-    return next((sops[pk] for pk in chain if pk in sops), None)
+    return current_sop_for_chain(category_chain(category_id))
 
 
 def allowed_kinds(complaint: Complaint) -> list[str]:

@@ -14,6 +14,9 @@ from complaints import roles
 from complaints.models import Complaint, Notification, Presence
 
 PRESENCE_TTL = timedelta(seconds=60)
+# A page load refreshes the viewer's mark only when it is older than this (well inside
+# the TTL: the mark never lapses while the page is reloaded or polled).
+PRESENCE_REFRESH = timedelta(seconds=20)
 _MENTION = re.compile(r"(?<![\w@])@([\w.\-+]{1,150})")
 
 
@@ -68,3 +71,18 @@ def presence_others(*, complaint: Complaint, user: Any) -> list:
         .order_by("user__username")
     )
     return [row.user for row in rows]
+
+
+def presence_visit(*, complaint: Complaint, user: Any) -> list:
+    """Record that `user` has the complaint open and return who else has: one query
+    when the user's mark is fresh (a reload), a second to refresh an older one."""
+    now = timezone.now()
+    rows = list(
+        Presence.objects.filter(complaint=complaint, seen_at__gte=now - PRESENCE_TTL)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    own = next((row for row in rows if row.user_id == user.pk), None)
+    if own is None or own.seen_at < now - PRESENCE_REFRESH:
+        presence_touch(complaint=complaint, user=user)
+    return [row.user for row in rows if row.user_id != user.pk]

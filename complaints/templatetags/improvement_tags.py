@@ -10,31 +10,51 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
 from complaints import permissions, roles
+from complaints.models import ImprovementAction
 from complaints.services import improvements
 
 register = template.Library()
 
 # The "link to an open action" select lists at most this many (the earliest due).
 LINKABLE_SHOWN = 100
+# Room kept for the actions already linked when both come in one query.
+LINKED_SHOWN = 50
+
+
+def _linked_or_linkable(complaint, user):
+    linked = Exists(
+        ImprovementAction.complaints.through.objects.filter(
+            improvementaction_id=OuterRef("pk"), complaint_id=complaint.pk
+        )
+    )
+    open_ids = improvements.improvements_open_for_linking(user).order_by().values("pk")
+    return (
+        ImprovementAction.objects.annotate(is_linked=linked)
+        .filter(Q(is_linked=True) | Q(pk__in=open_ids))
+        .select_related("owner_team")
+        .order_by("-is_linked", "due_date", "pk")[: LINKABLE_SHOWN + LINKED_SHOWN]
+    )
 
 
 @register.simple_tag
 def improvement_panel(complaint, user) -> dict[str, Any]:
     """The actions linked to the complaint, the open ones it may be linked to, and
     the address of a new action prefilled with it."""
-    actions = list(improvements.improvements_for_complaint(complaint=complaint))
     may_link = improvements.can_create(user) and permissions.can_view_complaint(user, complaint)
-    linkable = []
+    rows = improvements.improvements_for_complaint(complaint=complaint)
     if may_link:
-        linked_ids = [a.pk for a in actions]
-        linkable = list(
-            improvements.improvements_open_for_linking(user).exclude(pk__in=linked_ids)[
-                :LINKABLE_SHOWN
-            ]
-        )
+        # The linked actions and the open ones to link, in one query (linked first).
+        rows = _linked_or_linkable(complaint, user)
+    actions, linkable = [], []
+    for row in rows:
+        if getattr(row, "is_linked", True):
+            actions.append(row)
+        elif len(linkable) < LINKABLE_SHOWN:
+            linkable.append(row)
     today = improvements.today()
     return {
         "actions": [

@@ -45,7 +45,7 @@ def remedy_panel(complaint, user, form=None) -> dict[str, Any]:
     form (a fresh one with its one-time token, or the refused one given back)."""
     from complaints.views.remedies import new_propose_form
 
-    limits = remedies.authority_limits()
+    limits = selectors_remedies.authority_limits_for_display()
     rows = list(selectors_remedies.remedies_of(complaint))
     for remedy in rows:
         remedy.may_decide = remedies.can_decide(user, remedy, limits=limits)

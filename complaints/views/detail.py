@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import Max
 from django.http import Http404, HttpResponse
@@ -36,7 +37,7 @@ from complaints.forms import (
 )
 from complaints.models import Complaint, ComplaintEvent
 from complaints.services import attachments as attachment_services
-from complaints.services import inapp, privacy, triage
+from complaints.services import inapp, privacy
 from complaints.services.editing import complaint_update
 from complaints.services.messages import complaint_add_note, complaint_reply
 from complaints.services.transitions import complaint_transition
@@ -174,9 +175,20 @@ def _customer_card(request, complaint: Complaint) -> dict[str, Any]:
     return card
 
 
+def _triage_proposal(complaint: Complaint):
+    """The proposal fetched with the complaint (complaint_get_for_user), or None."""
+    try:
+        return complaint.triage_proposal
+    except ObjectDoesNotExist:
+        return None
+
+
 def _page(request, complaint: Complaint, *, status: int = 200, **extra: Any) -> HttpResponse:
     """The whole detail page; `extra` replaces forms (bound, with errors) or adds a conflict."""
     user = request.user
+    others = extra.pop("others_viewing", None)
+    if others is None:
+        others = inapp.presence_others(complaint=complaint, user=user)
     events = timeline_for(complaint)
     stamp = _stamp(complaint, seen=max((e.pk for e in events), default=0))
     can_edit = permissions.can_edit_complaint(user, complaint)
@@ -192,8 +204,8 @@ def _page(request, complaint: Complaint, *, status: int = 200, **extra: Any) -> 
         "reclassify_form": (
             ReclassifyForm(initial=stamp, complaint=complaint) if can_edit else None
         ),
-        "others_viewing": inapp.presence_others(complaint=complaint, user=user),
-        "triage_proposal": triage.triage_proposal_for(complaint),
+        "others_viewing": others,
+        "triage_proposal": _triage_proposal(complaint),
         **_customer_card(request, complaint),
         **extra,
     }
@@ -204,8 +216,8 @@ def _page(request, complaint: Complaint, *, status: int = 200, **extra: Any) -> 
 @require_GET
 def detail(request, pk: int):
     complaint = _complaint(request, pk)
-    inapp.presence_touch(complaint=complaint, user=request.user)
-    return _page(request, complaint)
+    others = inapp.presence_visit(complaint=complaint, user=request.user)
+    return _page(request, complaint, others_viewing=others)
 
 
 # --- Transitions ----------------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """The queues: lists of complaints with filters, sorting and pagination."""
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
@@ -9,6 +8,7 @@ from complaints import selectors
 from complaints.errors import NotFound
 from complaints.filters import ComplaintFilter
 from complaints.models import SavedFilter
+from complaints.paginators import CappedPaginator
 from complaints.views.common import staff_required
 
 PAGE_SIZES = (25, 50, 100)
@@ -30,7 +30,7 @@ def queue(request, slug: str = "mine"):
         raise Http404 from None
     filterset = ComplaintFilter(request.GET or None, queryset=complaints)
     rows = filterset.qs if filterset.is_bound and filterset.is_valid() else complaints
-    paginator = Paginator(rows, _page_size(request))
+    paginator = CappedPaginator(rows, _page_size(request))
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "current_queue": slug,

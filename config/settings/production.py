@@ -4,6 +4,8 @@ Differs from base only in environment values and hardening; passes
 `manage.py check --deploy`.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import CELERY_BROKER_URL, STORAGES, env, mailers_from_url
 
@@ -17,6 +19,15 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Every web process must see the same cache: rate limits, presence, sessions and the
+# configuration cache (complaints/config_cache.py) count on it.
+if not env("CACHE_URL", default="").startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(
+        "Production needs a cache shared by every process: set CACHE_URL=redis://…"
+    )
+# Sessions are read from the cache (no query per request) and kept in the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

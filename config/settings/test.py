@@ -9,6 +9,8 @@ from .base import *  # noqa: F403
 from .base import env, mailers_from_url
 
 DEBUG = False
+# Badges counted afresh on every page: tests look at them right after a change.
+NAV_BADGES_SECONDS = 0
 LANGUAGE_CODE = "en"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
