@@ -393,6 +393,23 @@ def main() -> None:
             cur.execute("CREATE TABLE bench_meta (seeded_at timestamptz, count int)")
             cur.execute("INSERT INTO bench_meta VALUES (%s, %s)", [now, args.count])
         say(f"seeded {args.count:,} complaints   {time.perf_counter() - t:8.1f} s")
+    else:
+        # A database seeded by an earlier version: bring the schema up to date, and
+        # rebuild the dashboard's rollup if a migration emptied it.
+        t = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        say(f"migrated (reused database)    {time.perf_counter() - t:8.1f} s")
+        from complaints.models import DailyComplaintStats
+
+        if not DailyComplaintStats.objects.exists():
+            from complaints.analytics.rollup import rollup_rebuild
+
+            with connection.cursor() as cur:
+                cur.execute("SELECT seeded_at FROM bench_meta")
+                seeded_at = cur.fetchone()[0]
+            t = time.perf_counter()
+            days = rollup_rebuild(now=seeded_at)
+            say(f"daily rollup ({days} days)       {time.perf_counter() - t:8.1f} s")
     with connection.cursor() as cur:
         cur.execute("SELECT seeded_at, count FROM bench_meta")
         now, count = cur.fetchone()

@@ -1,8 +1,9 @@
 """Configuration and people's standing read on nearly every page, kept between requests.
 
 What is kept: the category tree, priorities, products, teams, authority limits, the
-current SOPs, the reply templates, and per staff user their roles, teams, departments
-and permissions. These change a few times a day; every page used to read them again
+current SOPs, the reply templates, the keyword rules and priority grid, routing rules,
+SLA policies and their calendars, the webhooks, and per staff user their roles, teams,
+departments and permissions. These change a few times a day; every page used to read them again
 (a queue page ran five of its seventeen queries on them).
 
 How it stays right: each process keeps what it read, tagged with a generation number
@@ -100,6 +101,14 @@ def connect() -> None:
         m.AuthorityLimit,
         m.Sop,
         m.ReplyTemplate,
+        # What intake reads for every complaint: triage, routing, SLA, webhooks.
+        m.KeywordRule,
+        m.PriorityMatrix,
+        m.RoutingRule,
+        m.SlaPolicy,
+        m.BusinessCalendar,
+        m.CalendarDay,
+        m.Webhook,
         Group,
         Permission,
     ):

@@ -285,7 +285,7 @@ def complaint_create(
         _note_identity_conflicts(complaint, conflicts_from, received_at)
         duplicates.duplicates_flag(complaint=complaint)
         # What keyword triage proposes, kept for the agent (and for its accuracy).
-        triage.triage_record_proposal(complaint=complaint)
+        triage.triage_record_proposal(complaint=complaint, new=True)
         # Acknowledged at once: the message is in the outbox with the complaint.
         notifications.complaint_send_acknowledgment(complaint=complaint)
         webhooks.webhook_complaint_created(complaint=complaint)

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from complaints import config_cache
 from complaints.config_choices import category_chain
 from complaints.models import Category, Product, RoutingRule, Team
 
 
 def ancestor_ids(category: Category | None) -> list[int]:
-    """The category's id and its ancestors' ids, nearest first (one query)."""
+    """The category's id and its ancestors' ids, nearest first (from config_cache)."""
     if category is None or category.pk is None:
         return []
     return category_chain(category.pk)
@@ -51,8 +52,15 @@ def routing_rule_for(
 ) -> RoutingRule | None:
     """The first active routing rule (by order) whose conditions all match."""
     category_ids = ancestor_ids(category)
-    rules = RoutingRule.objects.filter(is_active=True, team__is_active=True).select_related("team")
-    for rule in rules.order_by("order", "pk"):
+    rules = config_cache.lookup(
+        "routing-rules",
+        lambda: list(
+            RoutingRule.objects.filter(is_active=True, team__is_active=True)
+            .select_related("team")
+            .order_by("order", "pk")
+        ),
+    )
+    for rule in rules:
         if _rule_matches(
             rule,
             category_ids=category_ids,
@@ -69,12 +77,15 @@ def category_default_team(category: Category | None) -> Team | None:
     ids = ancestor_ids(category)
     if not ids:
         return None
-    teams = {
-        c.pk: c.default_team
-        for c in Category.objects.filter(
-            pk__in=ids, default_team__isnull=False, default_team__is_active=True
-        ).select_related("default_team")
-    }
+    teams = config_cache.lookup(
+        "category-default-teams",
+        lambda: {
+            c.pk: c.default_team
+            for c in Category.objects.filter(
+                default_team__isnull=False, default_team__is_active=True
+            ).select_related("default_team")
+        },
+    )
     return next((teams[pk] for pk in ids if pk in teams), None)
 
 
@@ -82,7 +93,9 @@ def default_team() -> Team | None:
     code = getattr(settings, "COMPLAINT_DEFAULT_TEAM", "") or ""
     if not code:
         return None
-    return Team.objects.filter(code=code, is_active=True).first()
+    return config_cache.lookup(
+        f"default-team:{code}", lambda: Team.objects.filter(code=code, is_active=True).first()
+    )
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
 
+from complaints import config_cache
 from complaints.businesstime import Calendar
 from complaints.config_choices import category_chain
 from complaints.models import Complaint, SlaPolicy
@@ -52,11 +52,12 @@ def policy_for(complaint: Complaint) -> SlaPolicy | None:
     the same rank a nearer ancestor beats a farther one.
     """
     chain = _category_chain(complaint.category_id)
-    category_match = Q(category__isnull=True) | Q(category_id__in=chain)
-    priority_match = Q(priority__isnull=True)
-    if complaint.priority_id is not None:
-        priority_match |= Q(priority_id=complaint.priority_id)
-    candidates = SlaPolicy.objects.filter(category_match, priority_match, is_active=True)
+    candidates = [
+        policy
+        for policy in active_policies()
+        if (policy.category_id is None or policy.category_id in chain)
+        and (policy.priority_id is None or policy.priority_id == complaint.priority_id)
+    ]
 
     def rank(policy: SlaPolicy) -> tuple[bool, bool, int, int]:
         any_category = policy.category_id is None
@@ -64,14 +65,25 @@ def policy_for(complaint: Complaint) -> SlaPolicy | None:
         # The pk only makes a tie (two catch-all defaults) deterministic.
         return (any_category, policy.priority_id is None, depth, policy.pk)
 
-    return min(candidates.select_related("calendar"), key=rank, default=None)
+    return min(candidates, key=rank, default=None)
+
+
+def active_policies() -> list[SlaPolicy]:
+    """Every active policy with its calendar, kept by config_cache (a handful of rows)."""
+    return config_cache.lookup(
+        "sla-policies",
+        lambda: list(SlaPolicy.objects.filter(is_active=True).select_related("calendar")),
+    )
 
 
 def calendar_for(policy: SlaPolicy, cache: dict[int, Calendar] | None = None) -> Calendar:
-    """The policy's business calendar as a `Calendar` (read once per `cache`)."""
+    """The policy's business calendar as a `Calendar`: kept by config_cache (which
+    listens to calendars and their days), and per `cache` when one is given."""
     if cache is not None and policy.calendar_id in cache:
         return cache[policy.calendar_id]
-    calendar = Calendar.from_model(policy.calendar)
+    calendar = config_cache.lookup(
+        f"calendar:{policy.calendar_id}", lambda: Calendar.from_model(policy.calendar)
+    )
     if cache is not None:
         cache[policy.calendar_id] = calendar
     return calendar

@@ -20,15 +20,15 @@ ordinary grade); a missing grade gives no priority.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from complaints import roles, textsearch
+from complaints import config_cache, roles, textsearch
+from complaints.config_choices import cached_rows, category_paths
 from complaints.errors import ServiceError
 from complaints.models import (
     Category,
@@ -78,47 +78,32 @@ def parse_flags(flags: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(f.strip() for f in (flags or "").split(",") if f.strip()))
 
 
-_cache_lock = threading.Lock()
-_cache: tuple[Any, tuple[CompiledRule, ...]] | None = None
-
-
-def _rules_version() -> tuple:
-    """Changes whenever a rule is added, changed or deleted (every save and delete
-    writes a history row; max(pk)/count also catch rows written without history)."""
-    rows = KeywordRule.objects.aggregate(count=Count("pk"), top=Max("pk"))
-    history = KeywordRule.history.aggregate(last=Max("history_date"), top=Max("history_id"))
-    return (rows["count"], rows["top"], history["last"], history["top"])
-
-
-def compiled_rules() -> tuple[CompiledRule, ...]:
-    """The active rules in order, compiled; recompiled when the rules changed."""
-    global _cache
-    version = _rules_version()
-    cached = _cache
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    with _cache_lock:
-        rules = tuple(
-            CompiledRule(
-                pk=r.pk,
-                name=r.name,
-                concepts=parse_terms(r.terms),
-                category_id=r.category_id,
-                product_id=r.product_id,
-                urgency=r.urgency,
-                impact=r.impact,
-                flags=parse_flags(r.flags),
-            )
-            for r in KeywordRule.objects.filter(is_active=True).order_by("order", "pk")
+def _compile_rules() -> tuple[CompiledRule, ...]:
+    rules = tuple(
+        CompiledRule(
+            pk=r.pk,
+            name=r.name,
+            concepts=parse_terms(r.terms),
+            category_id=r.category_id,
+            product_id=r.product_id,
+            urgency=r.urgency,
+            impact=r.impact,
+            flags=parse_flags(r.flags),
         )
-        textsearch.add_words(term for rule in rules for line in rule.concepts for term in line)
-        _cache = (version, rules)
+        for r in KeywordRule.objects.filter(is_active=True).order_by("order", "pk")
+    )
+    textsearch.add_words(term for rule in rules for line in rule.concepts for term in line)
     return rules
 
 
+def compiled_rules() -> tuple[CompiledRule, ...]:
+    """The active rules in order, compiled once per process and again after any rule
+    changed (config_cache listens to KeywordRule)."""
+    return config_cache.lookup("keyword-rules", _compile_rules)
+
+
 def clear_cache() -> None:
-    global _cache
-    _cache = None
+    config_cache.invalidate()
 
 
 # --- Proposing ------------------------------------------------------------------------------
@@ -166,15 +151,18 @@ def priority_for(urgency: str, impact: str) -> tuple[Priority | None, bool]:
     whether it came from the grid (False: the documented fallback)."""
     urgency = urgency or Urgency.NORMAL
     impact = impact or Impact.INDIVIDUAL
-    cell = (
-        PriorityMatrix.objects.filter(urgency=urgency, impact=impact)
-        .select_related("priority")
-        .first()
+    grid = config_cache.lookup(
+        "priority-grid",
+        lambda: {
+            (cell.urgency, cell.impact): cell.priority
+            for cell in PriorityMatrix.objects.select_related("priority")
+        },
     )
-    if cell is not None:
-        return cell.priority, True
+    if (urgency, impact) in grid:
+        return grid[(urgency, impact)], True
     code = "P1" if urgency == Urgency.CRITICAL or impact == Impact.SAFETY else "P3"
-    return Priority.objects.filter(code=code).first(), False
+    by_code = {p.code: p for p in cached_rows(Priority.objects.order_by("pk"))}
+    return by_code.get(code), False
 
 
 def _highest(values: list[str], rank: dict) -> str:
@@ -201,11 +189,11 @@ def triage_propose(
             fired.append((rule, words))
 
     category_ids = [r.category_id for r, _w in fired if r.category_id]
-    categories = Category.objects.filter(pk__in=category_ids, is_active=True).in_bulk()
+    categories = {c.pk: c for c in cached_rows(Category.objects.filter(is_active=True))}
     category = next((categories[pk] for pk in category_ids if pk in categories), None)
     if product is None:
         product_ids = [r.product_id for r, _w in fired if r.product_id]
-        products = Product.objects.filter(pk__in=product_ids, is_active=True).in_bulk()
+        products = {p.pk: p for p in cached_rows(Product.objects.filter(is_active=True))}
         product = next((products[pk] for pk in product_ids if pk in products), None)
 
     urgency = _highest([r.urgency for r, _w in fired], URGENCY_RANK)
@@ -214,7 +202,7 @@ def triage_propose(
     route = routing.route_explained(
         category=category, product=product, channel=channel, customer_tier=customer_tier
     )
-    names = {pk: str(c) for pk, c in categories.items()}
+    names = category_paths()
     return Proposal(
         category=category,
         product=product,
@@ -252,29 +240,41 @@ def complaint_text(complaint: Complaint) -> str:
 # --- Recording, applying, comparing ----------------------------------------------------------
 
 
-def triage_record_proposal(*, complaint: Complaint) -> TriageProposal:
-    """Create or refresh the complaint's proposal (called at intake, in its transaction)."""
+def triage_record_proposal(*, complaint: Complaint, new: bool = False) -> TriageProposal:
+    """Create or refresh the complaint's proposal (called at intake, in its transaction).
+
+    `new`: the complaint was created in this transaction, so it has no proposal yet
+    (two inserts instead of a look-up, savepoints and a diff of the rules)."""
     proposal = triage_propose(
         text=complaint_text(complaint),
         channel=complaint.channel,
         customer_tier=complaint.customer.tier if complaint.customer_id else "",
         product=complaint.product,
     )
+    values = {
+        "category": proposal.category,
+        "product": proposal.product,
+        "priority": proposal.priority,
+        "team": proposal.team,
+        "urgency": proposal.urgency,
+        "impact": proposal.impact,
+        "flags": proposal.flags,
+        "matches": proposal.matches,
+        "category_kept": None,
+        "priority_kept": None,
+    }
+    if new:
+        with transaction.atomic(savepoint=False):
+            # Setting the complaint also keeps the row on complaint.triage_proposal.
+            row = TriageProposal.objects.create(complaint=complaint, **values)
+            link = TriageProposal.rules.through
+            link.objects.bulk_create(
+                [link(triageproposal_id=row.pk, keywordrule_id=pk) for pk in proposal.rule_ids]
+            )
+        return row
     with transaction.atomic():
         row, _created = TriageProposal.objects.update_or_create(
-            complaint=complaint,
-            defaults={
-                "category": proposal.category,
-                "product": proposal.product,
-                "priority": proposal.priority,
-                "team": proposal.team,
-                "urgency": proposal.urgency,
-                "impact": proposal.impact,
-                "flags": proposal.flags,
-                "matches": proposal.matches,
-                "category_kept": None,
-                "priority_kept": None,
-            },
+            complaint=complaint, defaults=values
         )
         row.rules.set(proposal.rule_ids)
         if complaint.status != ComplaintStatus.NEW:
@@ -303,7 +303,11 @@ def triage_auto_apply(*, complaint: Complaint) -> bool:
 
     if complaint.status != ComplaintStatus.NEW:
         return False
-    row = TriageProposal.objects.filter(complaint=complaint).first()
+    try:
+        # Kept on the complaint when intake recorded it a moment ago (no query then).
+        row = complaint.triage_proposal
+    except TriageProposal.DoesNotExist:
+        row = None
     if row is None:
         row = triage_record_proposal(complaint=complaint)
     if row.category_id is None or row.priority_id is None:
@@ -330,8 +334,7 @@ def triage_auto_apply(*, complaint: Complaint) -> bool:
         )
     except ServiceError:
         return False
-    triage_mark_kept(complaint=complaint)
-    return True
+    return True  # the triage transition marked what was kept
 
 
 def _compare(row: TriageProposal, complaint: Complaint) -> list[str]:
@@ -361,12 +364,16 @@ def triage_mark_kept(*, complaint: Complaint) -> TriageProposal | None:
     """After a triage or a reclassification: did the final category and priority keep
     what was proposed? The proposal row keeps what was proposed; the complaint's
     history and timeline keep who chose otherwise and why."""
-    row = TriageProposal.objects.filter(complaint_id=complaint.pk).first()
-    if row is None:
+    try:
+        # The row loaded with the complaint or recorded in this request, if any: only
+        # the kept flags are written, from the complaint's values, so it serves.
+        row = complaint.triage_proposal
+    except TriageProposal.DoesNotExist:
         return None
     changed = _compare(row, complaint)
     if changed:
-        row.save(update_fields=changed)
+        # An UPDATE that matches no row when the proposal is gone (save() would raise).
+        TriageProposal.objects.filter(pk=row.pk).update(**{f: getattr(row, f) for f in changed})
     return row
 
 

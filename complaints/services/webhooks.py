@@ -30,6 +30,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from complaints import config_cache
 from complaints.models import Complaint, Webhook, WebhookDelivery, WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,12 @@ def complaint_payload(complaint: Complaint) -> dict[str, Any]:
 
 
 def _subscribers(event: str) -> list[Webhook]:
-    # `events` is a JSON list: filtered in Python (a handful of webhooks at most).
-    return [w for w in Webhook.objects.filter(is_active=True) if event in (w.events or [])]
+    # `events` is a JSON list: filtered in Python (a handful of webhooks at most), read
+    # once per process and again after a webhook changed (config_cache).
+    active = config_cache.lookup(
+        "webhooks-active", lambda: list(Webhook.objects.filter(is_active=True))
+    )
+    return [w for w in active if event in (w.events or [])]
 
 
 def webhook_enqueue(*, event: str, data: dict[str, Any], at: datetime | None = None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from complaints.models import KeywordRule, StatusChange, TriageProposal
+from complaints.models import Complaint, KeywordRule, StatusChange, TriageProposal
 from complaints.services import transitions as t
 from complaints.services import triage
 from complaints.services.editing import complaint_update
@@ -132,7 +132,19 @@ def test_mark_kept_without_a_proposal_does_nothing(make_complaint):
     complaint = make_complaint()
     TriageProposal.objects.filter(complaint=complaint).delete()  # if intake recorded one
 
-    assert triage_mark_kept(complaint=complaint) is None
+    assert triage_mark_kept(complaint=Complaint.objects.get(pk=complaint.pk)) is None
+
+
+def test_mark_kept_after_the_proposal_vanished_behind_the_complaint_does_not_fail(
+    org, make_complaint
+):
+    complaint = make_complaint()  # intake recorded a proposal and kept it on the instance
+    TriageProposal.objects.filter(complaint=complaint).delete()
+    complaint.category = org.category
+
+    triage_mark_kept(complaint=complaint)  # the stale row is not written back
+
+    assert not TriageProposal.objects.filter(complaint=complaint).exists()
 
 
 def _decide(make_complaint, org, texts, *, category):
