@@ -54,7 +54,10 @@ def configured(org):
         warning_percent=80,
     )
     Webhook.objects.create(
-        name="crm", url="https://crm.example.com/hook", secret="s" * 32, events=["complaint.created"]
+        name="crm",
+        url="https://crm.example.com/hook",
+        secret="s" * 32,
+        events=["complaint.created"],
     )
     return rule
 
