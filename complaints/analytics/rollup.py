@@ -96,6 +96,10 @@ MARGIN = timedelta(minutes=10)
 SATISFIED_RATING = 4
 # Complaints whose mark is refreshed per run (the rest wait for the next run).
 BATCH = 5000
+# A run compares only the complaints updated since the previous run with their marks
+# (an index range); this often, every complaint is compared (a change that did not
+# stamp updated_at, a transaction open longer than MARGIN).
+FULL_CHECK_EVERY = timedelta(hours=1)
 MOMENTS = {
     "received_day": "received_at",
     "answered_day": "first_response_at",
@@ -507,12 +511,20 @@ def rollup_refresh(*, now: datetime | None = None, batch: int = BATCH) -> int:
         state = _lock()
         if state.as_of is None:
             return _rebuild_locked(state, now=now)
+        candidates = Complaint.objects.filter(
+            Q(rollup_mark__isnull=True) | ~Q(rollup_mark__version=F("version"))
+        )
+        full = (
+            state.changes_since is None
+            or state.full_check_at is None
+            or now - state.full_check_at >= FULL_CHECK_EVERY
+        )
+        if not full:
+            candidates = candidates.filter(updated_at__gte=state.changes_since - MARGIN)
         changed = list(
-            _with_days(
-                Complaint.objects.filter(
-                    Q(rollup_mark__isnull=True) | ~Q(rollup_mark__version=F("version"))
-                )
-            ).values("pk", "version", *MOMENTS)[:batch]
+            _with_days(candidates.order_by("updated_at", "pk")).values(
+                "pk", "version", "updated_at", *MOMENTS
+            )[:batch]
         )
         event_days, event_ids = _event_days(state.as_of - MARGIN, now)
         touched = {row["pk"] for row in changed} | event_ids
@@ -541,7 +553,13 @@ def rollup_refresh(*, now: datetime | None = None, batch: int = BATCH) -> int:
             update_fields=["version", *MOMENTS],
         )
         state.as_of = now
-        state.save(update_fields=["as_of"])
+        if len(changed) < batch:
+            state.changes_since = now
+            if full:
+                state.full_check_at = now
+        else:  # more to do: the next run goes on from the last complaint taken
+            state.changes_since = changed[-1]["updated_at"]
+        state.save(update_fields=["as_of", "changes_since", "full_check_at"])
     return len(days)
 
 
@@ -565,8 +583,8 @@ def _rebuild_locked(state: RollupState, *, now: datetime, since: date | None = N
     if postgresql:  # millions of new rows: plan the dashboard's reads on fresh statistics
         for model in (DailyComplaintStats, DailyDurationBuckets, RollupMark):
             _execute(f"ANALYZE {_q(model._meta.db_table)}", [])
-    state.as_of = now
-    state.save(update_fields=["as_of"])
+    state.as_of = state.changes_since = state.full_check_at = now
+    state.save(update_fields=["as_of", "changes_since", "full_check_at"])
     return (
         DailyComplaintStats.objects.filter(days.rows(), grain=Grain.SLICE)
         .values("day")
