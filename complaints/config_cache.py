@@ -2,8 +2,9 @@
 
 What is kept: the category tree, priorities, products, teams, authority limits, the
 current SOPs, the reply templates, the keyword rules and priority grid, routing rules,
-SLA policies and their calendars, the webhooks, and per staff user their roles, teams,
-departments and permissions. These change a few times a day; every page used to read them again
+SLA policies and their calendars, the webhooks, the active users (assignee filters),
+and per staff user their roles, teams, departments and permissions. These change a
+few times a day; every page used to read them again
 (a queue page ran five of its seventeen queries on them).
 
 How it stays right: each process keeps what it read, tagged with a generation number
@@ -32,18 +33,29 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 GENERATION_KEY = "complaints:config-generation"
 MAX_AGE = 60.0
+# A process re-reads the shared generation at most this often (a page makes dozens of
+# lookups; each would otherwise be a round trip to the cache): another process's
+# change counts here within this many seconds, this process's own at once.
+GENERATION_TTL = 1.0
 # Per-user entries beyond this many are dropped wholesale (a bounded memory).
 MAX_ENTRIES = 5000
 
 _lock = threading.Lock()
 _memo: dict[str, tuple[str, float, Any]] = {}
+_generation: tuple[str, float] | None = None  # (value, when read)
 
 
 def generation() -> str:
+    global _generation
+    now = time.monotonic()
+    known = _generation
+    if known is not None and now - known[1] < GENERATION_TTL:
+        return known[0]
     value = cache.get(GENERATION_KEY)
     if value is None:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
         value = cache.get(GENERATION_KEY) or ""
+    _generation = (value, now)
     return value
 
 
@@ -70,15 +82,27 @@ def for_user[T](kind: str, user: Any, loader: Callable[[], T]) -> T:
 
 
 def invalidate() -> None:
-    """Every process reads the configuration afresh on its next lookup."""
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    """Every process reads the configuration afresh on its next lookup (this one at
+    once, the others within GENERATION_TTL)."""
+    global _generation
+    value = uuid.uuid4().hex
+    cache.set(GENERATION_KEY, value, timeout=None)
     with _lock:
         _memo.clear()
+        _generation = (value, time.monotonic())
 
 
 def _changed(**kwargs: Any) -> None:
     invalidate()
     transaction.on_commit(invalidate, robust=True)
+
+
+def _user_saved(update_fields: Any = None, **kwargs: Any) -> None:
+    # A login stamps last_login: nothing kept depends on it (every login would
+    # otherwise make every process read the configuration again).
+    if update_fields and set(update_fields) <= {"last_login"}:
+        return
+    _changed()
 
 
 def _m2m_changed(action: str = "", **kwargs: Any) -> None:
@@ -115,6 +139,9 @@ def connect() -> None:
         uid = f"config-cache:{model._meta.label}"
         post_save.connect(_changed, sender=model, dispatch_uid=f"{uid}:save")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"{uid}:delete")
+    # Staff lists (the queue's assignee filter) and per-user standing (is_active…).
+    post_save.connect(_user_saved, sender=m.User, dispatch_uid="config-cache:user:save")
+    post_delete.connect(_changed, sender=m.User, dispatch_uid="config-cache:user:delete")
     for through in (m.User.groups.through, m.User.user_permissions.through):
         m2m_changed.connect(_m2m_changed, sender=through, dispatch_uid=f"config-cache:{through}")
     m2m_changed.connect(

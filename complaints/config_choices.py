@@ -16,6 +16,7 @@ from django.db.models import Model, QuerySet
 from django.forms.models import ModelChoiceIterator
 
 from complaints import config_cache
+from complaints.widgets import FastSelect
 
 
 def cached_rows(queryset: QuerySet) -> list[Model]:
@@ -110,6 +111,7 @@ def _find(field: forms.ModelChoiceField, value: Any) -> Model:
 
 class CachedModelChoiceField(forms.ModelChoiceField):
     iterator = _CachedIterator
+    widget = FastSelect
 
     def to_python(self, value: Any) -> Model | None:
         if value in self.empty_values:

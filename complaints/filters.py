@@ -15,6 +15,7 @@ from complaints.config_choices import (
 from complaints.contacts import normalize_email, normalize_phone
 from complaints.models import Category, Channel, Complaint, Priority, Product, Team, User
 from complaints.tracking import clean_tracking_number
+from complaints.widgets import FastSelect
 from complaints.workflow import ComplaintStatus
 
 
@@ -90,7 +91,7 @@ class ComplaintFilter(django_filters.FilterSet):
         label=_("Channel"), choices=Channel.choices, distinct=False
     )
     team = CachedModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
-    assignee = django_filters.ModelChoiceFilter(
+    assignee = CachedModelChoiceFilter(
         label=_("Assignee"), queryset=User.objects.filter(is_active=True).order_by("username")
     )
     received_after = django_filters.DateFilter(
@@ -149,7 +150,10 @@ class ComplaintFilter(django_filters.FilterSet):
                 field.widget = forms.CheckboxSelectMultiple(choices=widget.choices)
                 field.widget.choices = field.choices
             elif isinstance(widget, forms.Select):
-                widget.attrs.setdefault("class", "form-select form-select-sm")
+                # Written in Python: the assignee select alone has one option per agent.
+                field.widget = FastSelect(attrs=widget.attrs)
+                field.widget.choices = field.choices
+                field.widget.attrs.setdefault("class", "form-select form-select-sm")
             else:
                 widget.attrs.setdefault("class", "form-control form-control-sm")
 

@@ -86,6 +86,25 @@ def test_a_kept_value_is_read_again_after_max_age(monkeypatch):
     assert config_cache.lookup("test-entry", load) == 2
 
 
+def test_another_process_change_counts_within_the_generation_ttl(monkeypatch):
+    from django.core.cache import cache
+
+    clock = [5000.0]
+    monkeypatch.setattr(config_cache.time, "monotonic", lambda: clock[0])
+    config_cache.invalidate()
+    calls = []
+
+    def load():
+        calls.append(1)
+        return len(calls)
+
+    assert config_cache.lookup("test-ttl", load) == 1
+    cache.set(config_cache.GENERATION_KEY, "moved-by-another-process", timeout=None)
+    assert config_cache.lookup("test-ttl", load) == 1  # not asked again yet
+    clock[0] += config_cache.GENERATION_TTL
+    assert config_cache.lookup("test-ttl", load) == 2
+
+
 def test_an_unknown_choice_is_refused_without_a_query(client, org, django_assert_num_queries):
     from complaints.filters import ComplaintFilter
     from complaints.models import Complaint
