@@ -502,11 +502,26 @@ def _event_days(since: datetime, now: datetime) -> tuple[set[date], set[int]]:
     return days, ids
 
 
+def _full_check_due(state: RollupState, now: datetime) -> bool:
+    return (
+        state.changes_since is None
+        or state.full_check_at is None
+        or now - state.full_check_at >= FULL_CHECK_EVERY
+    )
+
+
 def rollup_refresh(*, now: datetime | None = None, batch: int = BATCH) -> int:
     """Bring the rollup up to date incrementally; returns how many days were
     recomputed. Runs the durations refresh first (the histograms read it)."""
-    durations_refresh_all()
     now = now or timezone.now()
+    # The durations first (the histograms read them), outside the lock: the same
+    # window as below, read without waiting for a run in progress.
+    known = RollupState.objects.filter(pk=1).first()
+    durations_refresh_all(
+        changed_since=None
+        if known is None or _full_check_due(known, now)
+        else known.changes_since - MARGIN
+    )
     with transaction.atomic():
         state = _lock()
         if state.as_of is None:
@@ -514,11 +529,7 @@ def rollup_refresh(*, now: datetime | None = None, batch: int = BATCH) -> int:
         candidates = Complaint.objects.filter(
             Q(rollup_mark__isnull=True) | ~Q(rollup_mark__version=F("version"))
         )
-        full = (
-            state.changes_since is None
-            or state.full_check_at is None
-            or now - state.full_check_at >= FULL_CHECK_EVERY
-        )
+        full = _full_check_due(state, now)
         if not full:
             candidates = candidates.filter(updated_at__gte=state.changes_since - MARGIN)
         changed = list(

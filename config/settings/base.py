@@ -270,9 +270,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "outbox-retry": {"task": "complaints.tasks.outbox_deliver_due", "schedule": 60.0},
     "callbacks-due": {"task": "complaints.tasks_loop.callbacks_due_task", "schedule": 900.0},
     "webhook-retry": {"task": "complaints.tasks_webhooks.webhook_deliver_due", "schedule": 60.0},
+    # Every complaint compared with its durations row (the rollup's run every minute
+    # looks only at the complaints updated since its last run).
     "durations-refresh": {
         "task": "complaints.tasks_analytics.durations_refresh_task",
-        "schedule": 300.0,
+        "schedule": 3600.0,
     },
     "trend-warnings": {
         "task": "complaints.tasks_analytics.trend_warnings_task",
