@@ -332,19 +332,31 @@ def sweep_figures(now: datetime, breaches: int, log) -> None:
         f"sweep nothing to record       {seconds:8.2f} s     target <= 2 s     "
         f"recorded {result.total}"
     )
-    # N open complaints (clock running, deadline ahead) get a resolution deadline just
-    # passed: 2 crossings (warning, breach) and one escalation each.
+    # N open complaints being worked on and never escalated get a resolution deadline
+    # just passed (their resolution crossings, if the seed recorded any, forgotten): 2
+    # crossings (warning, breach) and one escalation each.
     with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            """
+            CREATE TEMPORARY TABLE bench_breached ON COMMIT DROP AS
+            SELECT id FROM complaints_complaint
+            WHERE status IN ('triaged', 'assigned', 'in_progress') AND escalation_level = 0
+            ORDER BY id LIMIT %(n)s
+            """,
+            {"n": breaches},
+        )
+        cur.execute(
+            "DELETE FROM complaints_slacrossing WHERE complaint_id IN "
+            "(SELECT id FROM bench_breached) "
+            "AND kind IN ('resolution_warning', 'resolution_breach')"
+        )
         cur.execute(
             """
             UPDATE complaints_complaint SET resolution_warn_at = %(now)s - interval '20 min',
                    resolution_due_at = %(now)s - interval '10 min'
-            WHERE id IN (SELECT id FROM complaints_complaint
-                         WHERE status IN ('triaged', 'assigned', 'in_progress')
-                           AND resolution_warn_at > %(now)s AND escalation_level = 0
-                         ORDER BY id LIMIT %(n)s)
+            WHERE id IN (SELECT id FROM bench_breached)
             """,
-            {"now": now, "n": breaches},
+            {"now": now},
         )
         moved = cur.rowcount
     result, seconds, escalation = run("breaches")
