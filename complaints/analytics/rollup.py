@@ -58,7 +58,7 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from complaints.analytics.durations import durations_refresh_all
+from complaints.analytics.durations import durations_refresh_all, touched_since
 from complaints.models import (
     Complaint,
     ComplaintDurations,
@@ -96,9 +96,10 @@ MARGIN = timedelta(minutes=10)
 SATISFIED_RATING = 4
 # Complaints whose mark is refreshed per run (the rest wait for the next run).
 BATCH = 5000
-# A run compares only the complaints updated since the previous run with their marks
-# (an index range); this often, every complaint is compared (a change that did not
-# stamp updated_at, a transaction open longer than MARGIN).
+# A run compares only the complaints changed since the previous run with their marks
+# (those with a history row since: durations.touched_since); this often, every
+# complaint is compared (a change written without history, a transaction open longer
+# than MARGIN).
 FULL_CHECK_EVERY = timedelta(hours=1)
 MOMENTS = {
     "received_day": "received_at",
@@ -531,7 +532,7 @@ def rollup_refresh(*, now: datetime | None = None, batch: int = BATCH) -> int:
         )
         full = _full_check_due(state, now)
         if not full:
-            candidates = candidates.filter(updated_at__gte=state.changes_since - MARGIN)
+            candidates = candidates.filter(pk__in=touched_since(state.changes_since - MARGIN))
         changed = list(
             _with_days(candidates.order_by("updated_at", "pk")).values(
                 "pk", "version", "updated_at", *MOMENTS

@@ -19,8 +19,4 @@ class Migration(migrations.Migration):
             name="full_check_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
-        migrations.AddIndex(
-            model_name="complaint",
-            index=models.Index(fields=["updated_at"], name="complaint_updated_at"),
-        ),
     ]

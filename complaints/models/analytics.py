@@ -357,7 +357,7 @@ class RollupState(models.Model):
     "figures as of"); locked by every refresh so two runs never interleave."""
 
     as_of = models.DateTimeField(_("figures as of"), null=True, blank=True)
-    # Complaints updated from here on (less a margin) are compared with their marks;
+    # Complaints changed from here on (less a margin) are compared with their marks;
     # every FULL_CHECK_EVERY all of them are (complaints/analytics/rollup.py).
     changes_since = models.DateTimeField(null=True, blank=True, editable=False)
     full_check_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -218,8 +218,6 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["team", "received_at"], name="complaint_team_received"),
             models.Index(fields=["category", "received_at"], name="complaint_category_received"),
             models.Index(fields=["customer", "received_at"], name="complaint_customer_received"),
-            # The rollup's refresh: which complaints changed since its last run.
-            models.Index(fields=["updated_at"], name="complaint_updated_at"),
             # The queues of open work, in their default order (soonest deadline first).
             models.Index(
                 "team",

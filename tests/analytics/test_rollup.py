@@ -171,24 +171,24 @@ def test_refresh_reads_recent_changes_and_checks_every_complaint_hourly(org, mak
     day = WEEK.with_dates(date(2025, 3, 4), date(2025, 3, 4))
     assert figures.volume(day, org.supervisor, at(30, 9))["resolved"] == 1
 
-    # Saved through the services: updated_at moves, the next run sees it.
+    # Saved (a history row is written): the next run sees it.
     complaint.refresh_from_db()
     complaint.title = "Kettle leaks"
     complaint.version += 1
     complaint.save()
     other = make_complaint("resolved")
     place(other, received_at=at(3, 9), first_response_at=at(3, 10), resolved_at=at(4, 10))
-    Complaint.objects.filter(pk=other.pk).update(updated_at=timezone.now())
     rollup_refresh(now=start + timedelta(minutes=1))
     assert figures.volume(day, org.supervisor, at(30, 9))["resolved"] == 2
 
-    # A change that did not stamp updated_at (a raw update, long ago): not in the
-    # window of a minute-by-minute run, found by the hourly check of every complaint.
+    # A change written without history (a raw update) to a complaint last saved long
+    # ago: not in the window of a minute-by-minute run, found by the hourly check of
+    # every complaint.
+    Complaint.history.filter(id=complaint.pk).update(history_date=start - timedelta(hours=2))
     Complaint.objects.filter(pk=complaint.pk).update(
         resolved_at=None,
         status="reopened",
         version=F("version") + 1,
-        updated_at=start - timedelta(hours=2),
     )
     rollup_refresh(now=start + timedelta(minutes=2))
     assert figures.volume(day, org.supervisor, at(30, 9))["resolved"] == 2
