@@ -9,7 +9,8 @@ same way (a bare Django view, a view doing one primary-key SELECT):
 
   queue, detail (gunicorn, 2 workers, production settings with bench/settings.py,
   wrk at 16 connections), API intake (1 and 8 clients), SLA sweep (nothing to record,
-  N breaches), dashboard (30 days; a quarter filtered by team), a web worker's RSS,
+  N breaches), dashboard (30 days; a quarter filtered by team; then the other periods
+  and filters, and an agent's own), a web worker's RSS,
   SQL queries per request (test client, CaptureQueriesContext), EXPLAIN ANALYZE of the
   queue query and of the dashboard's slowest queries.
 """
@@ -254,8 +255,13 @@ def subjects() -> dict:
     )
     for row in counts:
         by_events.setdefault(row["n"], row["complaint_id"])
+    from complaints.models import Category, Product
+
+    busiest = Complaint.objects.values("category_id").annotate(n=Count("pk")).order_by("-n").first()
     return {
         "team": team,
+        "category": Category.objects.get(pk=busiest["category_id"]),
+        "product": Product.objects.order_by("pk").first(),
         "agent": agent,
         "supervisor": supervisor,
         "agent_cookie": cookie(agent),
@@ -488,13 +494,23 @@ def main() -> None:
             r = wrk(base + "/api/intake/", connections=clients, duration=d, script=script,
                     env=wrk_env)  # fmt: skip
             line(f"API intake, {clients} client(s)", r, target)
-        sup = s["supervisor_cookie"]
-        for label, path, target in (
-            ("dashboard 30 days", "/dashboard/?period=30d", 300),
-            ("dashboard quarter, one team", f"/dashboard/?period=quarter&team={s['team'].pk}",
-             800),
+        sup, team = s["supervisor_cookie"], s["team"].pk
+        # The issue's two targets first, then the other filter combinations (issue 7).
+        for label, path, target, cookie in (
+            ("dashboard 30 days", "/dashboard/?period=30d", 300, sup),
+            ("dashboard quarter, one team", f"/dashboard/?period=quarter&team={team}", 800, sup),
+            ("dashboard today", "/dashboard/?period=today", 300, sup),
+            ("dashboard 7 days", "/dashboard/?period=7d", 300, sup),
+            ("dashboard quarter", "/dashboard/?period=quarter", 800, sup),
+            ("dashboard 30 days, one team", f"/dashboard/?period=30d&team={team}", 300, sup),
+            ("dashboard 30 d, category", f"/dashboard/?period=30d&category={s['category'].pk}",
+             300, sup),
+            ("dashboard 30 d, product", f"/dashboard/?period=30d&product={s['product'].pk}",
+             300, sup),
+            ("dashboard 30 d, phone", "/dashboard/?period=30d&channel=phone", 300, sup),
+            ("dashboard 30 d, agent's own", "/dashboard/?period=30d", 300, s["agent_cookie"]),
         ):  # fmt: skip
-            times = timed_get(base + path, sup, 6)
+            times = timed_get(base + path, cookie, 6)
             say(
                 f"{label:<30}first {times[0]:7.0f} ms  median of next 5 "
                 f"{statistics.median(times[1:]):7.0f} ms  = "
