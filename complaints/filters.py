@@ -150,10 +150,12 @@ class ComplaintFilter(django_filters.FilterSet):
                 field.widget = forms.CheckboxSelectMultiple(choices=widget.choices)
                 field.widget.choices = field.choices
             elif isinstance(widget, forms.Select):
-                # Written in Python: the assignee select alone has one option per agent.
-                field.widget = FastSelect(attrs=widget.attrs)
-                field.widget.choices = field.choices
-                field.widget.attrs.setdefault("class", "form-select form-select-sm")
+                if type(widget) is forms.Select:
+                    # Written in Python: the assignee select has one option per agent.
+                    # (Not the ordering's CSV widget: it reads its value differently.)
+                    field.widget = widget = FastSelect(attrs=widget.attrs)
+                    widget.choices = field.choices
+                widget.attrs.setdefault("class", "form-select form-select-sm")
             else:
                 widget.attrs.setdefault("class", "form-control form-control-sm")
 
