@@ -306,3 +306,16 @@ def test_a_rebuild_is_a_fixed_number_of_statements(org, randomized, make_complai
     with CaptureQueriesContext(connection) as more:
         rollup_rebuild()
     assert len(more.captured_queries) == len(few.captured_queries) <= 25
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL storage parameters")
+def test_the_rollup_tables_are_vacuumed_early(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN "
+            "('complaints_dailycomplaintstats', 'complaints_dailydurationbuckets')"
+        )
+        options = dict(cursor.fetchall())
+    assert len(options) == 2
+    for reloptions in options.values():
+        assert "autovacuum_vacuum_scale_factor=0.01" in reloptions
