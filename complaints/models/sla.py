@@ -145,8 +145,12 @@ class SlaCrossing(models.Model):
         RESOLUTION_WARNING = "resolution_warning", _("Resolution due soon")
         RESOLUTION_BREACH = "resolution_breach", _("Resolution overdue")
 
+    # Indexed by unique_sla_crossing, which leads with it.
     complaint = models.ForeignKey(
-        "complaints.Complaint", on_delete=models.CASCADE, related_name="sla_crossings"
+        "complaints.Complaint",
+        on_delete=models.CASCADE,
+        related_name="sla_crossings",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     cycle = models.PositiveSmallIntegerField(default=0)

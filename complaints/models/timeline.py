@@ -67,11 +67,14 @@ class ComplaintEvent(models.Model):
         CALLBACK = "callback", _("Call-back")
         IMPROVEMENT = "improvement", _("Improvement action")
 
+    # Indexed by event_complaint (complaint, created_at), which leads with it: one
+    # index fewer to update on the busiest insert path (twelve million rows at scale).
     complaint = models.ForeignKey(
         "complaints.Complaint",
         verbose_name=_("complaint"),
         on_delete=models.CASCADE,
         related_name="events",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     actor = models.ForeignKey(

@@ -63,11 +63,13 @@ class Notification(models.Model):
         CALLBACK = "callback", _("A call-back is due")
         IMPROVEMENT = "improvement", _("An improvement action needs attention")
 
+    # Indexed by notification_unread, which leads with it.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
         on_delete=models.CASCADE,
         related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind)
     complaint = models.ForeignKey(

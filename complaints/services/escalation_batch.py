@@ -51,6 +51,7 @@ from complaints.services.escalation import (
     _people_at,
     _summary,
 )
+from complaints.services.fast_rows import insert_rows
 from complaints.services.webhooks import complaint_payload
 from complaints.workflow import OPEN_STATES
 
@@ -141,31 +142,41 @@ def _climb_minutes(complaints: list[_Breached]) -> dict[int, int]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    """An escalation this batch opened (what its event, webhook and history need)."""
+
+    pk: int
+    complaint_id: int
+    reason: str
+    level: int
+    note: str
+
+
 def _insert_escalations(
     complaints: list[_Breached], *, now: datetime, stamp: datetime
-) -> list[Escalation]:
+) -> list[_Opened]:
     """The escalations and their `+` history rows (by the system, "Opened")."""
     minutes = _climb_minutes(complaints)
     note = _("The SLA deadline passed.")
     rows = []
     for complaint in complaints:
         after = minutes.get(complaint.priority_id)
-        row = Escalation(
-            complaint_id=complaint.pk,
-            reason=Reason.SLA_BREACH,
-            level=LEVEL,
-            note=note,
-            opened_at=now,
-            opened_by=None,
-            climb_at=None if after is None else now + timedelta(minutes=after),
+        climb_at = None if after is None else now + timedelta(minutes=after)
+        rows.append((complaint.pk, Reason.SLA_BREACH, LEVEL, note, now, climb_at))
+    keys = dict(
+        insert_rows(
+            Escalation,
+            ["complaint", "reason", "level", "note", "opened_at", "climb_at"],
+            rows,
+            returning=["complaint", "pk"],
         )
-        rows.append(row)
-    # Both PostgreSQL and SQLite >= 3.35 return the new primary keys.
-    Escalation.objects.bulk_create(rows)
-    _copy_into_history(
-        Escalation, [row.pk for row in rows], history_type="+", reason=_("Opened"), at=stamp
     )
-    return rows
+    opened = [_Opened(keys[c.pk], c.pk, Reason.SLA_BREACH.value, LEVEL, note) for c in complaints]
+    _copy_into_history(
+        Escalation, [row.pk for row in opened], history_type="+", reason=_("Opened"), at=stamp
+    )
+    return opened
 
 
 def _raise_levels(complaints: list[_Breached], *, stamp: datetime) -> None:
@@ -217,25 +228,26 @@ def _copy_into_history(
 
 
 def _record_events(
-    complaints: list[_Breached], escalations: list[Escalation], *, now: datetime
+    complaints: list[_Breached], escalations: list[_Opened], *, now: datetime
 ) -> None:
-    ComplaintEvent.objects.bulk_create(
+    insert_rows(
+        ComplaintEvent,
+        ["complaint", "kind", "body", "is_internal", "data", "created_at"],
         [
-            ComplaintEvent(
-                complaint_id=complaint.pk,
-                kind=ComplaintEvent.Kind.ESCALATED,
-                actor=None,
-                body=row.note,
-                is_internal=True,
-                data={"escalation": {**_summary(row), "action": "opened"}},
-                created_at=now,
+            (
+                complaint.pk,
+                ComplaintEvent.Kind.ESCALATED,
+                row.note,
+                True,
+                {"escalation": {**_summary(row), "action": "opened"}},
+                now,
             )
             for complaint, row in zip(complaints, escalations, strict=True)
-        ]
+        ],
     )
 
 
-def _enqueue_webhooks(escalations: list[Escalation]) -> None:
+def _enqueue_webhooks(escalations: list[_Opened]) -> None:
     """What `webhooks.webhook_escalated` writes for each escalation: one delivery per
     active webhook subscribed to `escalated`, delivered after commit."""
     event = WebhookEvent.ESCALATED
@@ -305,13 +317,8 @@ def _notify(complaints: list[_Breached]) -> None:
             "title": complaint.title,
         }
         rows.extend(
-            Notification(
-                user_id=user_id,
-                kind=Notification.Kind.ESCALATED,
-                complaint_id=complaint.pk,
-                text=text[:300],
-            )
+            (user_id, Notification.Kind.ESCALATED, complaint.pk, text[:300])
             for user_id, active in unique.items()
             if active
         )
-    Notification.objects.bulk_create(rows)
+    insert_rows(Notification, ["user", "kind", "complaint", "text"], rows)

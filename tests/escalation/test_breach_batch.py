@@ -22,6 +22,7 @@ from complaints.models import (
     WebhookDelivery,
 )
 from complaints.services import escalation as svc
+from complaints.services import escalation_batch
 from complaints.services import transitions as t
 from complaints.workflow import OPEN_STATES
 
@@ -357,10 +358,11 @@ def test_a_failure_leaves_nothing_of_the_batch(ladder, make_complaint, monkeypat
     complaints = [make_complaint("in_progress") for _ in range(2)]
     marks = _marks()
 
-    def broken(rows):
+    def broken(complaints):
         raise RuntimeError("notifications down")
 
-    monkeypatch.setattr(Notification.objects, "bulk_create", broken)
+    # The last write of a batch fails: everything before it goes too.
+    monkeypatch.setattr(escalation_batch, "_notify", broken)
     with pytest.raises(RuntimeError):
         svc.escalation_open_for_sla_breach(
             complaint_ids=[c.pk for c in complaints], now=timezone.now()
