@@ -19,9 +19,17 @@ from complaints import config_cache
 from complaints.widgets import FastSelect
 
 
-def cached_rows(queryset: QuerySet) -> list[Model]:
-    key = f"choices:{queryset.model._meta.label}:{queryset.query}"
-    return config_cache.lookup(key, lambda: list(queryset.all()))
+def rows_key(queryset: QuerySet) -> str:
+    """The cache key of a queryset's rows: its SQL. Compiling it costs about a
+    millisecond, so choice fields and filters work it out once, where they are
+    declared, and keep it in their copies (`cache_key`)."""
+    return f"choices:{queryset.model._meta.label}:{queryset.query}"
+
+
+def cached_rows(queryset: QuerySet, key: str | None = None) -> list[Model]:
+    """The rows of `queryset` (of a model config_cache listens to), kept by
+    config_cache under `key` (rows_key(queryset) when not given)."""
+    return config_cache.lookup(key or rows_key(queryset), lambda: list(queryset.all()))
 
 
 def category_paths() -> dict[int, str]:
@@ -86,14 +94,14 @@ class _CachedIterator(ModelChoiceIterator):
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in cached_rows(self.queryset):
+        for obj in self.field.cached_rows():
             yield self.choice(obj)
 
     def __len__(self) -> int:
-        return len(cached_rows(self.queryset)) + (self.field.empty_label is not None)
+        return len(self.field.cached_rows()) + (self.field.empty_label is not None)
 
     def __bool__(self) -> bool:
-        return self.field.empty_label is not None or bool(cached_rows(self.queryset))
+        return self.field.empty_label is not None or bool(self.field.cached_rows())
 
 
 def _find(field: forms.ModelChoiceField, value: Any) -> Model:
@@ -101,7 +109,7 @@ def _find(field: forms.ModelChoiceField, value: Any) -> Model:
     if isinstance(value, field.queryset.model):
         value = getattr(value, key)
     wanted = str(value)
-    for obj in cached_rows(field.queryset):
+    for obj in field.cached_rows():
         if str(getattr(obj, key)) == wanted:
             return obj
     raise ValidationError(
@@ -109,7 +117,34 @@ def _find(field: forms.ModelChoiceField, value: Any) -> Model:
     )
 
 
-class CachedModelChoiceField(forms.ModelChoiceField):
+class _CachedRowsMixin:
+    """The field's rows from config_cache. The key is worked out once, when the field
+    is declared, and kept by the per-form copies (which copy the queryset too); a
+    queryset set later gets its own key."""
+
+    def __init__(self, queryset, *, cache_key: str | None = None, **kwargs):
+        super().__init__(queryset, **kwargs)
+        self._rows_key = cache_key or (rows_key(queryset) if queryset is not None else None)
+
+    def _set_queryset(self, queryset):
+        super()._set_queryset(queryset)
+        self._rows_key = None
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
+
+    def __deepcopy__(self, memo):
+        key = self._rows_key
+        result = super().__deepcopy__(memo)  # sets the copied queryset
+        result._rows_key = key  # the same rows
+        return result
+
+    def cached_rows(self) -> list[Model]:
+        if self._rows_key is None:
+            self._rows_key = rows_key(self.queryset)
+        return cached_rows(self.queryset, self._rows_key)
+
+
+class CachedModelChoiceField(_CachedRowsMixin, forms.ModelChoiceField):
     iterator = _CachedIterator
     widget = FastSelect
 
@@ -119,7 +154,7 @@ class CachedModelChoiceField(forms.ModelChoiceField):
         return _find(self, value)
 
 
-class CachedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+class CachedModelMultipleChoiceField(_CachedRowsMixin, forms.ModelMultipleChoiceField):
     iterator = _CachedIterator
 
     def _check_values(self, value: Any) -> list[Model]:
@@ -145,11 +180,21 @@ class CategoryChoiceField(CachedModelChoiceField):
         return category_paths().get(obj.pk) or str(obj)
 
 
-class CachedModelChoiceFilter(django_filters.ModelChoiceFilter):
+class _KeyedFilterMixin:
+    """Works out the rows' cache key once, where the filter is declared (a filter set
+    copies its filters, querysets included, for every request)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if isinstance(self.queryset, QuerySet):
+            self.extra.setdefault("cache_key", rows_key(self.queryset))
+
+
+class CachedModelChoiceFilter(_KeyedFilterMixin, django_filters.ModelChoiceFilter):
     field_class = CachedModelChoiceField
 
 
-class CachedModelMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+class CachedModelMultipleChoiceFilter(_KeyedFilterMixin, django_filters.ModelMultipleChoiceFilter):
     field_class = CachedModelMultipleChoiceField
 
 
