@@ -28,7 +28,8 @@ def rows_key(queryset: QuerySet) -> str:
 
 def cached_rows(queryset: QuerySet, key: str | None = None) -> list[Model]:
     """The rows of `queryset` (of a model config_cache listens to), kept by
-    config_cache under `key` (rows_key(queryset) when not given)."""
+    config_cache under `key` (rows_key(queryset) when not given). A fixed key names
+    one queryset only: hot paths pass one instead of compiling the SQL each time."""
     return config_cache.lookup(key or rows_key(queryset), lambda: list(queryset.all()))
 
 

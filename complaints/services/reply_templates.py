@@ -131,7 +131,9 @@ def reply_templates_for(*, complaint: Complaint) -> list[ReplyTemplate]:
     # Every active template is configuration kept by config_cache; the choice is made
     # here with the same conditions as _offered (which the use of one re-checks).
     language = reply_language(complaint)
-    active = cached_rows(ReplyTemplate.objects.filter(is_active=True).order_by("pk"))
+    active = cached_rows(
+        ReplyTemplate.objects.filter(is_active=True).order_by("pk"), "rows:active-reply-templates"
+    )
     offered = [
         t
         for t in active

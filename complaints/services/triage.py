@@ -161,7 +161,7 @@ def priority_for(urgency: str, impact: str) -> tuple[Priority | None, bool]:
     if (urgency, impact) in grid:
         return grid[(urgency, impact)], True
     code = "P1" if urgency == Urgency.CRITICAL or impact == Impact.SAFETY else "P3"
-    by_code = {p.code: p for p in cached_rows(Priority.objects.order_by("pk"))}
+    by_code = {p.code: p for p in cached_rows(Priority.objects.order_by("pk"), "rows:priorities")}
     return by_code.get(code), False
 
 
@@ -189,11 +189,17 @@ def triage_propose(
             fired.append((rule, words))
 
     category_ids = [r.category_id for r, _w in fired if r.category_id]
-    categories = {c.pk: c for c in cached_rows(Category.objects.filter(is_active=True))}
+    categories = {
+        c.pk: c
+        for c in cached_rows(Category.objects.filter(is_active=True), "rows:active-categories")
+    }
     category = next((categories[pk] for pk in category_ids if pk in categories), None)
     if product is None:
         product_ids = [r.product_id for r, _w in fired if r.product_id]
-        products = {p.pk: p for p in cached_rows(Product.objects.filter(is_active=True))}
+        products = {
+            p.pk: p
+            for p in cached_rows(Product.objects.filter(is_active=True), "rows:active-products")
+        }
         product = next((products[pk] for pk in product_ids if pk in products), None)
 
     urgency = _highest([r.urgency for r, _w in fired], URGENCY_RANK)
