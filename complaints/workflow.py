@@ -46,6 +46,8 @@ OPEN_STATES = frozenset(
 TERMINAL_STATES = frozenset({S.REJECTED, S.MERGED})
 # A complaint in these states has an owner.
 OWNED_STATES = frozenset({S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_CUSTOMER})
+# The SLA clocks run in these states: awaiting_customer is paused, the rest stopped.
+CLOCK_STATES = frozenset(OPEN_STATES - {S.AWAITING_CUSTOMER})
 
 
 # --- Conditions ---------------------------------------------------------------------

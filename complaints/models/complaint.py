@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
-from complaints.workflow import OPEN_STATES, TRANSITIONS, ComplaintStatus
+from complaints.workflow import CLOCK_STATES, OPEN_STATES, TRANSITIONS, ComplaintStatus
 
 
 class Channel(models.TextChoices):
@@ -189,12 +189,9 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
         related_name="+",
     )
     # When the sweep warns (a share of the time elapsed); moved with the deadlines.
-    response_warn_at = models.DateTimeField(
-        _("warn on response at"), null=True, blank=True, db_index=True
-    )
-    resolution_warn_at = models.DateTimeField(
-        _("warn on resolution at"), null=True, blank=True, db_index=True
-    )
+    # Indexed only where the sweep looks (the partial indexes `complaint_sla_*`).
+    response_warn_at = models.DateTimeField(_("warn on response at"), null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(_("warn on resolution at"), null=True, blank=True)
     awaiting_since = models.DateTimeField(_("awaiting customer since"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -258,6 +255,24 @@ class Complaint(ConcurrentTransitionMixin, models.Model):
                 "received_at",
                 name="complaint_open_assignee_due",
                 condition=Q(status__in=sorted(OPEN_STATES)),
+            ),
+            # The SLA sweep, one per rule (services/sweep.py:crossing_candidates): only
+            # complaints whose clock runs, with what the sweep reads, so its every-minute
+            # look is an index-only range scan instead of a visit to every open row.
+            *(
+                models.Index(
+                    fields=[moment],
+                    name=f"complaint_sla_{name}",
+                    include=["id", "reopen_count", *([deadline] if moment != deadline else [])],
+                    condition=Q(status__in=sorted(CLOCK_STATES), **{f"{deadline}__isnull": False})
+                    & (Q(first_response_at__isnull=True) if response else Q()),
+                )
+                for name, moment, deadline, response in (
+                    ("response_warn", "response_warn_at", "response_due_at", True),
+                    ("response_due", "response_due_at", "response_due_at", True),
+                    ("resolution_warn", "resolution_warn_at", "resolution_due_at", False),
+                    ("resolution_due", "resolution_due_at", "resolution_due_at", False),
+                )
             ),
         ]
         constraints = [

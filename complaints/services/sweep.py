@@ -34,13 +34,13 @@ from django.utils.translation import gettext_lazy
 
 from complaints.models import Complaint, ComplaintEvent, SlaCrossing
 from complaints.services.fast_rows import insert_rows
-from complaints.workflow import OPEN_STATES, ComplaintStatus
+from complaints.workflow import CLOCK_STATES
 
 logger = logging.getLogger(__name__)
 
 CrossingKind = SlaCrossing.Kind
-# The clock runs in these states; awaiting_customer is paused, the rest have stopped.
-SWEPT_STATES = sorted(OPEN_STATES - {ComplaintStatus.AWAITING_CUSTOMER})
+# The clock runs in these states (the partial indexes `complaint_sla_*` hold them).
+SWEPT_STATES = sorted(CLOCK_STATES)
 BATCH_SIZE = 1000
 BREACHES = frozenset({CrossingKind.RESPONSE_BREACH, CrossingKind.RESOLUTION_BREACH})
 # The timeline kind of a crossing: its own kind once the timeline model has one,

@@ -7,7 +7,7 @@ Differs from base only in environment values and hardening; passes
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import CELERY_BROKER_URL, STORAGES, env, mailers_from_url
+from .base import CELERY_BROKER_URL, SILENCED_SYSTEM_CHECKS, STORAGES, env, mailers_from_url
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one
@@ -40,7 +40,7 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 if not SECURE_HSTS_PRELOAD:
     # Preloading is a lasting commitment of the whole domain to HTTPS: the operator
     # opts in with SECURE_HSTS_PRELOAD=true; until then the reminder is silenced.
-    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
