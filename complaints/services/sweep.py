@@ -131,8 +131,10 @@ def _record_batch(
         # inserted: another sweep's rows (inserted first) are not ours to act on.
         mine = insert_rows(
             SlaCrossing,
-            ["complaint", "kind", "cycle", "due_at", "sweep_id", "created_at"],
-            [(pk, rule.kind, cycle, due, sweep_id, now) for pk, due, cycle in rows],
+            # created_at (auto_now_add) is the moment of recording, as before, even
+            # for a sweep run "as of" another time.
+            ["complaint", "kind", "cycle", "due_at", "sweep_id"],
+            [(pk, rule.kind, cycle, due, sweep_id) for pk, due, cycle in rows],
             returning=["pk", "complaint"],
             ignore_conflicts=True,
         )

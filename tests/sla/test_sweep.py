@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from django.utils import timezone
 
 from complaints import roles
 from complaints.models import ComplaintEvent, Escalation, SlaCrossing
@@ -67,7 +68,9 @@ def test_nothing_before_the_warning(backlog, escalated):
 
 def test_a_warning_is_recorded_and_put_on_the_timeline(backlog, escalated):
     (complaint,) = backlog()
+    before = timezone.now()
     result = sla_sweep(now=RESPONSE_WARN)
+    after = timezone.now()
     assert result.counts == {
         "response_warning": 1,
         "response_breach": 0,
@@ -77,6 +80,8 @@ def test_a_warning_is_recorded_and_put_on_the_timeline(backlog, escalated):
     crossing = complaint.sla_crossings.get()
     assert (crossing.kind, crossing.cycle, crossing.due_at) == ("response_warning", 0, RESPONSE_DUE)
     assert crossing.sweep_id == result.sweep_id
+    # Recorded when the sweep ran, whatever moment it swept "as of".
+    assert before <= crossing.created_at <= after
     event = sla_events(complaint).get()
     assert event.kind == sweep.EVENT_KIND
     assert event.is_internal and event.actor is None
